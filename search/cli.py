@@ -1,0 +1,439 @@
+"""The ``news-search`` command line: a thin layer over one engine call per command."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from markupsafe import Markup
+
+from search.articles import FORMATS, Article, Skip, read_path
+from search.errors import NewsSearchError
+from search.indexing import RunReport, StrictFailure, build, list_files, update
+from search.querying import MAX_PER_PAGE, SORTS, SearchPage, search
+from search.stats import index_stats
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def index_option(fn: F) -> F:
+    """``--index DIR``, shared by every command."""
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="NEWS_SEARCH_INDEX",
+        default="index",
+        show_default=True,
+        show_envvar=True,
+        help="Directory of the index.",
+    )(fn)
+
+
+def source_options(fn: F) -> F:
+    """The options of the commands that read articles."""
+    for option in reversed(
+        [
+            click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(FORMATS),
+                default="auto",
+                show_default=True,
+                help="How to read the files: article pages, JSON Lines, Reuters-21578 SGML, "
+                "or chosen per file from its name and content.",
+            ),
+            click.option(
+                "--strict",
+                is_flag=True,
+                help="Fail (exit 1, index left as it was) if any file or article is skipped.",
+            ),
+            click.option("--quiet", "-q", is_flag=True, help="No progress bar; only the summary."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def json_option(fn: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON (the API's shape) instead of text."
+    )(fn)
+
+
+def engine_errors(fn: F) -> F:
+    """Turn the engine's errors into one-line messages and a non-zero exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NewsSearchError as e:
+            raise click.ClickException(str(e)) from e
+        except OSError as e:
+            raise click.ClickException(f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group()
+@click.version_option(package_name="news-search")
+def main() -> None:
+    """Full-text search for an archive of news articles.
+
+    Build an index from article pages, JSON Lines or Reuters-21578 files, then query
+    it here, in the web page or through the JSON API.
+    """
+
+
+# ---------------------------------------------------------------------- index
+
+
+@main.group()
+def index() -> None:
+    """Build, update, rebuild and inspect the index."""
+
+
+def _run(
+    kind: str,
+    paths: tuple[Path, ...],
+    index_dir: Path,
+    fmt: str,
+    strict: bool,
+    quiet: bool,
+    procs: int | None = None,
+) -> None:
+    files, _ = list_files(paths, fmt)
+    started = time.perf_counter()
+    show = not quiet and sys.stderr.isatty()
+    with click.progressbar(
+        length=max(len(files), 1),
+        label=f"{kind.capitalize()}ing {index_dir}",
+        file=sys.stderr,
+        show_pos=True,
+        item_show_func=lambda s: s,
+        hidden=not show,
+    ) as bar:
+        done = [0]
+
+        def progress(files_done: int, articles: int) -> None:
+            rate = articles / max(time.perf_counter() - started, 1e-6)
+            bar.update(files_done - done[0], f"{articles:,} articles, {rate:,.0f}/s")
+            done[0] = files_done
+
+        try:
+            if kind == "build":
+                report = build(
+                    paths, index_dir, fmt, procs=procs or 1, progress=progress, strict=strict
+                )
+            else:
+                report = update(paths, index_dir, fmt, progress=progress, strict=strict)
+        except StrictFailure as e:
+            _print_report(e.report, index_dir)
+            raise click.ClickException(str(e)) from e
+    _print_report(report, index_dir)
+
+
+def _print_report(r: RunReport, index_dir: Path) -> None:
+    done = r.indexed + r.updated + r.unchanged
+    click.echo(
+        f"{r.kind.capitalize()} of {index_dir}: {done:,} articles read in {r.seconds:.1f} s "
+        f"({r.articles_per_second:,.0f} articles/s); the index now holds {r.articles:,}."
+    )
+    click.echo(
+        f"indexed {r.indexed:,}, updated {r.updated:,}, unchanged {r.unchanged:,}, "
+        f"removed {r.removed:,}, skipped {len(r.skipped):,}"
+    )
+    if r.skipped:
+        click.echo("Skipped:")
+        for s in r.skipped[:200]:
+            click.echo(f"  {s}")
+        if len(r.skipped) > 200:
+            click.echo(
+                f"  … and {len(r.skipped) - 200:,} more (see `news-search index stats --json`)"
+            )
+
+
+@index.command("build")
+@source_options
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Indexing processes [default: 2 when there are 2+ cores and 2,000+ articles' worth "
+    "of input, else 1].",
+)
+@index_option
+@engine_errors
+def index_build(
+    paths: tuple[Path, ...], fmt: str, strict: bool, quiet: bool, procs: int | None, index_dir: Path
+) -> None:
+    """Index everything under PATHS into a new index, switched in when complete.
+
+    The previous index keeps answering until the switch; if the build fails or is
+    killed, it is left exactly as it was.
+    """
+    if procs is None:
+        procs = _default_procs(paths)
+    _run("build", paths, index_dir, fmt, strict, quiet, procs)
+
+
+def _default_procs(paths: tuple[Path, ...]) -> int:
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        return 1
+    size = 0
+    for p in paths:
+        if p.is_file():
+            size += p.stat().st_size
+        elif p.is_dir():
+            for root, _, names in os.walk(p):
+                size += sum(os.path.getsize(os.path.join(root, n)) for n in names[:5000])
+                if size > 4_000_000:
+                    break
+    return 2 if size > 4_000_000 else 1
+
+
+@index.command("update")
+@source_options
+@index_option
+@engine_errors
+def index_update(
+    paths: tuple[Path, ...], fmt: str, strict: bool, quiet: bool, index_dir: Path
+) -> None:
+    """Add new and changed articles under PATHS and drop those whose files are gone.
+
+    Articles are compared by content hash: unchanged ones are not rewritten. Articles
+    indexed from outside PATHS are left alone.
+    """
+    _run("update", paths, index_dir, fmt, strict, quiet)
+
+
+@index.command("rebuild")
+@click.option("--strict", is_flag=True, help="Fail if any file or article is skipped.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; only the summary.")
+@index_option
+@engine_errors
+def index_rebuild(strict: bool, quiet: bool, index_dir: Path) -> None:
+    """Build the index again from the sources and format of its last build."""
+    info = index_stats(index_dir)
+    sources = info.get("sources") or []
+    if not sources:
+        raise click.ClickException(
+            f"the index at {index_dir} does not record its sources: "
+            "use `news-search index build PATH`"
+        )
+    paths = tuple(Path(s) for s in sources)
+    _run(
+        "build",
+        paths,
+        index_dir,
+        info.get("format") or "auto",
+        strict,
+        quiet,
+        _default_procs(paths),
+    )
+
+
+@index.command("stats")
+@json_option
+@index_option
+@engine_errors
+def index_stats_cmd(as_json: bool, index_dir: Path) -> None:
+    """Show what the index holds and what its last run did."""
+    info = index_stats(index_dir)
+    if as_json:
+        _echo_json(info)
+        return
+    last = info.get("last_run") or {}
+    click.echo(f"Index:      {info['location']} ({info['generation']})")
+    click.echo(f"Articles:   {info['articles']:,}")
+    if info.get("date_from"):
+        click.echo(f"Published:  {info['date_from']} to {info['date_to']}")
+    click.echo(f"Built:      {info.get('built_at') or 'unknown'}")
+    click.echo(f"Updated:    {info.get('updated_at') or 'never'}")
+    click.echo(f"Size:       {info['size_bytes'] / 1e6:,.1f} MB in {info['segments']} segment(s)")
+    if info.get("sections"):
+        top = ", ".join(f"{s['value']} ({s['count']:,})" for s in info["sections"][:8])
+        click.echo(f"Sections:   {top}")
+    if info.get("sources"):
+        click.echo(f"Sources:    {', '.join(info['sources'])} (format: {info.get('format')})")
+    if last:
+        click.echo(
+            f"Last run:   {last.get('kind')}: indexed {last.get('indexed', 0):,}, "
+            f"updated {last.get('updated', 0):,}, unchanged {last.get('unchanged', 0):,}, "
+            f"removed {last.get('removed', 0):,}, skipped {len(info['skipped']):,}"
+        )
+    for s in info["skipped"][:50]:
+        click.echo(f"  skipped {s['path']}: {s['reason']}")
+
+
+# ---------------------------------------------------------------------- parse
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="How to read the file.",
+)
+@json_option
+@engine_errors
+def parse(file: Path, fmt: str, as_json: bool) -> None:
+    """Show how FILE is read: every field of every article in it, or why it is skipped."""
+    items = list(read_path(file, fmt))
+    articles = [a for a in items if isinstance(a, Article)]
+    skips = [s for s in items if isinstance(s, Skip)]
+    if as_json:
+        out: Any
+        if len(items) == 1 and articles:
+            out = articles[0].to_dict()
+        else:
+            out = {
+                "articles": [a.to_dict() for a in articles],
+                "skipped": [{"path": s.path, "reason": s.reason} for s in skips],
+            }
+            if len(items) == 1:
+                out = {"skipped": out["skipped"]}
+        _echo_json(out)
+    else:
+        for n, a in enumerate(articles):
+            if n:
+                click.echo("")
+            _print_article(a)
+        for s in skips:
+            click.echo(f"skipped {s}")
+    if skips and not articles:
+        raise click.exceptions.Exit(1)
+
+
+def _print_article(a: Article) -> None:
+    d = a.to_dict()
+    for key in (
+        "id",
+        "path",
+        "title",
+        "published",
+        "crawled",
+        "reading_minutes",
+        "section",
+        "source",
+        "standfirst",
+    ):
+        click.echo(f"{key + ':':17}{'' if d[key] is None else d[key]}")
+    click.echo(f"{'body:':17}{len(a.body)} paragraphs")
+    for i, p in enumerate(a.body, 1):
+        click.echo(f"  {i:>3}. {p}")
+    click.echo(f"{'related:':17}{'; '.join(a.related)}")
+    click.echo(f"{'previous_title:':17}{a.previous_title}")
+    click.echo(f"{'next_title:':17}{a.next_title}")
+    click.echo(f"{'content_hash:':17}{a.content_hash}")
+
+
+# ---------------------------------------------------------------------- query
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+
+
+def _terminal(snippet: Markup) -> str:
+    """A snippet for the terminal: matches in bold, entities decoded."""
+    text = _MARK.sub(lambda m: click.style(m.group(1), bold=True), str(snippet))
+    return Markup(text).unescape()
+
+
+@main.command()
+@click.argument("text", required=False, default="")
+@click.option(
+    "--from", "date_from", metavar="DATE", help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD."
+)
+@click.option("--to", "date_to", metavar="DATE", help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--section", help="Only articles of this section.")
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="relevance",
+    show_default=True,
+    help="Order of the results.",
+)
+@click.option("--page", type=int, default=1, show_default=True, help="Page of results, from 1.")
+@click.option(
+    "--per-page",
+    type=int,
+    default=10,
+    show_default=True,
+    help=f"Results per page, 1 to {MAX_PER_PAGE}.",
+)
+@json_option
+@index_option
+@engine_errors
+def query(
+    text: str,
+    date_from: str | None,
+    date_to: str | None,
+    section: str | None,
+    sort: str,
+    page: int,
+    per_page: int,
+    as_json: bool,
+    index_dir: Path,
+) -> None:
+    """Search the index for TEXT (all words required; see the README for the syntax)."""
+    result = search(text, date_from, date_to, section, sort, page, per_page, index=index_dir)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    _print_page(result)
+
+
+def _print_page(r: SearchPage) -> None:
+    shown = f"{(r.page - 1) * r.per_page + 1}-{(r.page - 1) * r.per_page + len(r.hits)}"
+    head = f"{r.total:,} result{'s' if r.total != 1 else ''}"
+    if r.query:
+        head += f" for {r.query!r}"
+    if r.hits:
+        head += f", {shown}"
+    click.echo(f"{head} ({r.took_ms:.1f} ms)")
+    if r.suggestion:
+        click.echo(f"Did you mean: {r.suggestion}")
+    for note in r.notes:
+        click.echo(f"Note: {note}")
+    for i, h in enumerate(r.hits, (r.page - 1) * r.per_page + 1):
+        meta = ", ".join(x for x in (h.published.isoformat(), h.section, h.source) if x)
+        click.echo("")
+        click.echo(f"{i}. {click.style(h.title, bold=True)}  [{h.id}]")
+        click.echo(f"   {meta}")
+        click.echo(f"   {_terminal(h.snippet)}")
+    if r.facets["year"]:
+        click.echo("")
+        click.echo("Years:    " + ", ".join(f"{c.value} ({c.count:,})" for c in r.facets["year"]))
+        months = r.facets["month"]
+        click.echo(
+            "Months:   "
+            + ", ".join(f"{c.value} ({c.count:,})" for c in months[:24])
+            + (" …" if len(months) > 24 else "")
+        )
+    if r.facets["section"]:
+        click.echo(
+            "Sections: " + ", ".join(f"{c.value} ({c.count:,})" for c in r.facets["section"][:10])
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,496 @@
+"""Answer a query: the one ``search()`` that the CLI, the page and the JSON API share.
+
+How a query is answered (see DESIGN.md for the measurements behind it):
+
+1. The text is read leniently (:mod:`search.query_text`): ``date:`` clauses become a
+   date filter, unknown fields and stray operators become words, and every liberty
+   taken is reported as a note.
+2. Whoosh parses the rest and walks its matchers once, unscored, for the document
+   numbers of ALL matches. Date and section filters, the total and the facet counts
+   come from the in-memory columns over those numbers (:mod:`search.store`).
+3. Only the page's worth of results is ranked: by BM25F through Whoosh's top-k
+   collector (which skips blocks that cannot make the top), or by date from the
+   columns, without scoring at all.
+4. Snippets are cut from the stored text of the hits on the page only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+from whoosh import query as wq
+from whoosh.qparser import FuzzyTermPlugin, MultifieldParser
+from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
+
+from search.errors import InvalidParameter
+from search.matching import match_set
+from search.query_text import Prepared, parse_period, prepare
+from search.schema import ArticleSchema, normalize_word
+from search.snippets import make_snippet, plain_snippet
+from search.store import IndexStore, Snapshot, day_date, day_number, open_store
+
+__all__ = [
+    "MAX_PER_PAGE",
+    "MAX_RESULT_WINDOW",
+    "SORTS",
+    "FacetCount",
+    "Hit",
+    "SearchPage",
+    "search",
+]
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+#: No page may reach past this many results (like Elasticsearch's max_result_window).
+MAX_RESULT_WINDOW = 10_000
+#: A prefix, wildcard or fuzzy term expands to at most this many index terms.
+MAX_EXPANSION = 256
+SEARCH_FIELDS = ("title", "standfirst", "body")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a page of results."""
+
+    id: str
+    title: str
+    published: date
+    section: str
+    source: str
+    score: float | None
+    snippet: Markup
+
+    @property
+    def url(self) -> str:
+        return f"/articles/{self.id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "published": self.published.isoformat(),
+            "section": self.section,
+            "source": self.source,
+            "url": self.url,
+            "score": None if self.score is None else round(self.score, 4),
+            "snippet": str(self.snippet),
+        }
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    """How many matches have one facet value."""
+
+    value: str
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count}
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results, with the counts over every match."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit]
+    #: "year" and "month" in date order; "section" by count, largest first.
+    facets: dict[str, list[FacetCount]]
+    suggestion: str | None = None
+    notes: list[str] = field(default_factory=list)
+    sort: str = "relevance"
+    date_from: date | None = None
+    date_to: date | None = None
+    section: str | None = None
+
+    @property
+    def pages(self) -> int:
+        reachable = min(self.total, MAX_RESULT_WINDOW)
+        return max(1, -(-reachable // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON served by ``/api/search`` and printed by ``query --json``."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "took_ms": round(self.took_ms, 2),
+            "sort": self.sort,
+            "filters": {
+                "from": self.date_from.isoformat() if self.date_from else None,
+                "to": self.date_to.isoformat() if self.date_to else None,
+                "section": self.section,
+            },
+            "results": [h.to_dict() for h in self.hits],
+            "facets": {k: [c.to_dict() for c in v] for k, v in self.facets.items()},
+            "suggestion": self.suggestion,
+            "notes": list(self.notes),
+        }
+
+
+# ---------------------------------------------------------------------- parsing
+
+_PARSER: MultifieldParser | None = None
+
+
+def _parser() -> MultifieldParser:
+    global _PARSER
+    if _PARSER is None:
+        p = MultifieldParser(list(SEARCH_FIELDS), ArticleSchema())
+        # 'single quotes' are apostrophes in news text, and [a TO b] ranges on words
+        # mean nothing to a reader; date ranges are read before Whoosh sees the text.
+        p.remove_plugin_class(SingleQuotePlugin)
+        p.remove_plugin_class(RangePlugin)
+        p.add_plugin(FuzzyTermPlugin())
+        _PARSER = p
+    return _PARSER
+
+
+def _walk(q: wq.Query) -> Iterator[wq.Query]:
+    yield q
+    for child in q.children():
+        yield from _walk(child)
+
+
+def _cap_expansions(q: wq.Query, snap: Snapshot, notes: list[str]) -> wq.Query:
+    """Replace prefix/wildcard/fuzzy terms that expand too far by their first terms."""
+    reader = snap.searcher.reader()
+    noted: set[str] = set()
+
+    def fix(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.MultiTerm) and not isinstance(node, wq.Every):
+            terms = list(islice(node._btexts(reader), MAX_EXPANSION + 1))
+            if len(terms) > MAX_EXPANSION:
+                label = getattr(node, "text", "")
+                if label not in noted:
+                    noted.add(label)
+                    notes.append(
+                        f"'{label}' matches too many words; searched the first {MAX_EXPANSION}"
+                    )
+                return wq.Or([wq.Term(node.fieldname, t) for t in terms[:MAX_EXPANSION]])
+            return node
+        if node.children():
+            return node.apply(fix)
+        return node
+
+    return fix(q)
+
+
+def _all_matches(q: wq.Query, snap: Snapshot) -> frozenset[int] | set[int]:
+    """Document numbers of every match (one unscored pass, see search.matching)."""
+    return match_set(q, snap.searcher, snap.live_set, snap.term_cache)
+
+
+# --------------------------------------------------------------------- filtering
+
+
+def _filter(
+    ids: AbstractSet[int], snap: Snapshot, lo: date | None, hi: date | None, section: int | None
+) -> AbstractSet[int]:
+    day = snap.day
+    if lo is not None or hi is not None:
+        a = day_number(lo) if lo else 0
+        b = day_number(hi) if hi else 10**9
+        ids = {d for d in ids if a <= day[d] <= b}
+    if section is not None:
+        sec = snap.section
+        ids = {d for d in ids if sec[d] == section}
+    return ids
+
+
+def _facets(ids: AbstractSet[int], snap: Snapshot) -> dict[str, list[FacetCount]]:
+    by_ym = Counter(map(snap.ym.__getitem__, ids))
+    by_year: Counter[int] = Counter()
+    for ym, n in by_ym.items():
+        by_year[ym // 100] += n
+    by_section = Counter(map(snap.section.__getitem__, ids))
+    names = snap.section_names
+    sections = sorted(
+        ((names[s], n) for s, n in by_section.items() if names[s]), key=lambda x: (-x[1], x[0])
+    )
+    return {
+        "year": [FacetCount(str(y), n) for y, n in sorted(by_year.items())],
+        "month": [
+            FacetCount(f"{ym // 100:04d}-{ym % 100:02d}", n) for ym, n in sorted(by_ym.items())
+        ],
+        "section": [FacetCount(s, n) for s, n in sections],
+    }
+
+
+# ----------------------------------------------------------------------- ranking
+
+
+def _top_by_date(ids: AbstractSet[int], snap: Snapshot, k: int, newest: bool) -> list[int]:
+    if not ids:
+        return []
+    day = snap.day
+    if len(ids) * 8 >= len(snap.live):
+        # Many matches: walk the global date order and keep the first k that match.
+        order: Iterable[int] = snap.by_date_desc if newest else reversed(snap.by_date_desc)
+        return list(islice((d for d in order if d in ids), k))
+    if newest:
+        return heapq.nlargest(k, ids, key=lambda d: (day[d], d))
+    return heapq.nsmallest(k, ids, key=lambda d: (day[d], -d))
+
+
+def _top_by_score(
+    q: wq.Query, snap: Snapshot, matched: AbstractSet[int], filtered: bool, k: int
+) -> list[tuple[int, float]]:
+    searcher = snap.searcher
+    if not matched:
+        return []
+    if filtered and len(matched) <= 5000:
+        # Few allowed documents: score exactly those, skipping to each one.
+        ids = sorted(matched)
+        scored: list[tuple[float, int]] = []
+        pos = 0
+        for sub, offset in searcher.leaf_searchers():
+            end = offset + sub.doc_count_all()
+            m = q.matcher(sub, sub.context())
+            while pos < len(ids) and ids[pos] < end:
+                d = ids[pos] - offset
+                pos += 1
+                if not m.is_active():
+                    continue
+                if m.id() < d:
+                    m.skip_to(d)
+                    if not m.is_active():
+                        continue
+                if m.id() == d:
+                    scored.append((m.score(), d + offset))
+        best = heapq.nlargest(k, scored, key=lambda x: (x[0], -x[1]))
+        return [(d, s) for s, d in best]
+    allow = matched if filtered else None
+    results = searcher.search(q, limit=k, filter=allow, terms=False)
+    return [(hit.docnum, hit.score) for hit in results]
+
+
+# ------------------------------------------------------------------- suggestions
+
+
+def _suggest(prepared: Prepared, snap: Snapshot) -> str | None:
+    """A corrected query when some of its plain words are not in the index."""
+    reader = snap.searcher.reader()
+    changed = False
+    words = []
+    for word in prepared.plain_words:
+        norm = normalize_word(word)
+        if not norm or any(reader.doc_frequency(f, norm) for f in ("title", "body")):
+            words.append(word)
+            continue
+        maxdist = 1 if len(word) <= 4 else 2
+        best: tuple[int, str] | None = None
+        for f in ("body", "title"):
+            for cand in reader.terms_within(f, norm, maxdist, prefix=1):
+                freq = reader.doc_frequency(f, cand)
+                if best is None or freq > best[0]:
+                    best = (freq, cand)
+        if best is None:
+            words.append(word)
+            continue
+        words.append(_surface_form(best[1], word, snap))
+        changed = True
+    if not changed:
+        return None
+    return prepared.with_words(words)
+
+
+def _surface_form(stem: str, typed: str, snap: Snapshot) -> str:
+    """A readable word for an index term: the stem itself if it is a word of some
+    title, else a word that stems to it in the title or text of a matching article."""
+    searcher = snap.searcher
+    docnum = searcher.document_number(title=stem) or searcher.document_number(body=stem)
+    if docnum is not None:
+        fields = searcher.stored_fields(docnum)
+        from search.schema import _WORD
+
+        for text in (fields.get("title", ""), fields.get("body", "")):
+            for m in _WORD.finditer(text or ""):
+                if normalize_word(m.group()) == stem:
+                    w = m.group()
+                    return w.lower() if typed.islower() else w
+    return stem
+
+
+# ------------------------------------------------------------------------ search
+
+
+def _check_params(sort: str, page: int, per_page: int) -> None:
+    if sort not in SORTS:
+        raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
+    if not isinstance(page, int) or page < 1:
+        raise InvalidParameter("page", "must be a whole number, 1 or more")
+    if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidParameter("per_page", f"must be a whole number from 1 to {MAX_PER_PAGE}")
+    if (page - 1) * per_page >= MAX_RESULT_WINDOW:
+        raise InvalidParameter(
+            "page",
+            f"only the first {MAX_RESULT_WINDOW:,} results can be paged through; "
+            "narrow the search with dates or more words",
+        )
+
+
+def _as_date(name: str, value: date | str | None, end: bool) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    d = parse_period(str(value), end=end)
+    if d is None:
+        raise InvalidParameter(name, f"{value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    return d
+
+
+def search(
+    query: str = "",
+    date_from: date | str | None = None,
+    date_to: date | str | None = None,
+    section: str | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 10,
+    *,
+    index: IndexStore | str | Path | None = None,
+) -> SearchPage:
+    """Search the archive.
+
+    ``query`` uses the query language in the README (words all required, ``OR``,
+    ``NOT``/``-word``, ``"phrases"``, ``title:word``, ``prefix*``, ``word~``,
+    ``date:2023``, ``date:[2023-01 to 2023-06]``); it is never rejected, only read
+    leniently, with notes. ``date_from``/``date_to`` take a date or ``YYYY``,
+    ``YYYY-MM``, ``YYYY-MM-DD`` (a period's first day for ``from``, its last for
+    ``to``). Bad parameters raise :class:`InvalidParameter`.
+    """
+    started = time.perf_counter()
+    _check_params(sort, page, per_page)
+    lo = _as_date("from", date_from, end=False)
+    hi = _as_date("to", date_to, end=True)
+    if lo and hi and lo > hi:
+        raise InvalidParameter("from", f"{lo.isoformat()} is after to={hi.isoformat()}")
+    snap = open_store(index).snapshot()
+
+    prepared = prepare(query or "")
+    notes = list(prepared.notes)
+    # Dates in the query narrow the parameters' range further.
+    if prepared.date_from and (lo is None or prepared.date_from > lo):
+        lo = prepared.date_from
+    if prepared.date_to and (hi is None or prepared.date_to < hi):
+        hi = prepared.date_to
+
+    if prepared.text.strip():
+        q = _parser().parse(prepared.text).normalize()
+        if q is wq.NullQuery:
+            notes.append("only very common words were given; they are not searched on their own")
+            q = wq.NullQuery
+    else:
+        q = wq.Every()
+    ids: AbstractSet[int]
+    if q is not wq.NullQuery:
+        q = _cap_expansions(q, snap, notes)
+        ids = _all_matches(q, snap)
+    else:
+        ids = frozenset()
+
+    section_ix: int | None = None
+    if section:
+        try:
+            section_ix = snap.section_names.index(section)
+        except ValueError:
+            section_ix = -1
+    filtered = lo is not None or hi is not None or section_ix is not None
+    if filtered:
+        ids = _filter(ids, snap, lo, hi, section_ix)
+    total = len(ids)
+    facets = _facets(ids, snap)
+
+    k = page * per_page
+    effective_sort = sort
+    if sort == "relevance" and isinstance(q, wq.Every):
+        effective_sort = "newest"
+    ranked: list[tuple[int, float | None]]
+    if effective_sort == "relevance":
+        ranked = list(_top_by_score(q, snap, ids, filtered, k))
+    else:
+        ranked = [(d, None) for d in _top_by_date(ids, snap, k, effective_sort == "newest")]
+    window = ranked[(page - 1) * per_page : k]
+
+    term_set = _highlight_terms(q, snap) if not isinstance(q, wq.Every) else frozenset()
+    hits = []
+    for docnum, score in window:
+        f = snap.searcher.stored_fields(docnum)
+        title = f.get("title", "")
+        if term_set:
+            snippet = make_snippet(f.get("body", ""), term_set, fallback=f.get("standfirst", ""))
+        else:
+            snippet = plain_snippet(f.get("standfirst") or f.get("body", ""))
+        hits.append(
+            Hit(
+                id=f["id"],
+                title=title,
+                published=day_date(snap.day[docnum]),
+                section=f.get("section") or "",
+                source=f.get("source") or "",
+                score=score,
+                snippet=snippet,
+            )
+        )
+
+    suggestion = None
+    if prepared.plain_words and total < 5:
+        suggestion = _suggest(prepared, snap)
+
+    return SearchPage(
+        query=query or "",
+        total=total,
+        page=page,
+        per_page=per_page,
+        took_ms=(time.perf_counter() - started) * 1000,
+        hits=hits,
+        facets=facets,
+        suggestion=suggestion,
+        notes=notes,
+        sort=sort,
+        date_from=lo,
+        date_to=hi,
+        section=section or None,
+    )
+
+
+def _highlight_terms(q: wq.Query, snap: Snapshot) -> frozenset[str]:
+    """The index terms (stemmed) that the query looks for in the text, for highlighting."""
+    terms: set[str] = set()
+    reader = snap.searcher.reader()
+    for node in _walk(q):
+        if isinstance(node, wq.Not):
+            continue
+        if isinstance(node, wq.MultiTerm):
+            terms.update(
+                t.decode("utf-8") if isinstance(t, bytes) else t
+                for t in islice(node._btexts(reader), MAX_EXPANSION)
+            )
+        elif isinstance(node, wq.Term) and node.fieldname in SEARCH_FIELDS:
+            terms.add(str(node.text))
+        elif isinstance(node, wq.Phrase) and node.fieldname in SEARCH_FIELDS:
+            terms.update(str(w) for w in node.words)
+    # Terms under a NOT are not highlighted.
+    for node in _walk(q):
+        if isinstance(node, wq.Not):
+            for sub in _walk(node.query):
+                if isinstance(sub, wq.Term):
+                    terms.discard(str(sub.text))
+    return frozenset(terms)

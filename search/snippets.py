@@ -1,0 +1,129 @@
+"""Snippets: the best passages of an article for a query, as escaped Markup.
+
+The whole text is read (no 32K cut-off as in Whoosh's highlighter), matches are found by
+analysing it with the index's own analyzer (so "elections" marks "election"), the one
+to three windows holding the most distinct query terms are chosen, cut at word
+boundaries, and rendered with every character escaped by markupsafe except the
+``<mark>`` around each match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from markupsafe import Markup, escape
+
+from search.schema import _WORD, normalize_word
+
+__all__ = ["highlight_text", "make_snippet", "plain_snippet"]
+
+#: About how many characters of context a passage has.
+PASSAGE_CHARS = 160
+MAX_PASSAGES = 3
+ELLIPSIS = "…"
+
+
+def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every word in ``text`` whose indexed form is a query term."""
+    out = []
+    for m in _WORD.finditer(text):
+        norm = normalize_word(m.group())
+        if norm in terms:
+            out.append((m.start(), m.end(), norm))
+    return out
+
+
+def _cut_left(text: str, pos: int) -> int:
+    """Move ``pos`` left to the start of a word (or of the text)."""
+    if pos <= 0:
+        return 0
+    space = text.rfind(" ", 0, pos)
+    return 0 if space == -1 else space + 1
+
+
+def _cut_right(text: str, pos: int) -> int:
+    """Move ``pos`` right to the end of a word (or of the text)."""
+    if pos >= len(text):
+        return len(text)
+    space = text.find(" ", pos)
+    return len(text) if space == -1 else space
+
+
+def _render(text: str, start: int, end: int, marks: Iterable[tuple[int, int, str]]) -> Markup:
+    parts: list[str] = []
+    pos = start
+    for a, b, _ in marks:
+        if a < start or b > end:
+            continue
+        parts.append(str(escape(text[pos:a])))
+        parts.append(f"<mark>{escape(text[a:b])}</mark>")
+        pos = b
+    parts.append(str(escape(text[pos:end])))
+    return Markup("".join(parts))
+
+
+def make_snippet(text: str, terms: frozenset[str], fallback: str = "") -> Markup:
+    """The best one to three passages of ``text`` for the query terms.
+
+    When no term occurs in the text (the match was in the title), the ``fallback``
+    (the standfirst) is the snippet, and failing that the start of the text.
+    """
+    text = " ".join(text.split())
+    matches = _matches(text, terms) if terms else []
+    if not matches:
+        return plain_snippet(fallback or text)
+    # Score a window starting at each match: distinct terms first, then matches.
+    half = PASSAGE_CHARS // 2
+    candidates: list[tuple[int, int, int, int]] = []  # (-distinct, -count, start, end)
+    j = 0
+    for i, (a, _, _) in enumerate(matches):
+        start = max(0, a - half // 2)
+        end = start + PASSAGE_CHARS
+        j = max(j, i)
+        while j + 1 < len(matches) and matches[j + 1][1] <= end:
+            j += 1
+        window = matches[i : j + 1]
+        candidates.append((-len({t for _, _, t in window}), -len(window), start, end))
+    candidates.sort()
+    chosen: list[tuple[int, int]] = []
+    covered: set[str] = set()
+    for _, _, start, end in candidates:
+        if len(chosen) == MAX_PASSAGES:
+            break
+        if any(not (end <= s or start >= e) for s, e in chosen):
+            continue
+        terms_here = {t for a, b, t in matches if a >= start and b <= end}
+        # A further passage must show a term not shown yet, or more of the text's matches.
+        if chosen and terms_here <= covered and len(chosen) >= 1 and len(terms) > 1:
+            continue
+        chosen.append((start, end))
+        covered |= terms_here
+    chosen.sort()
+    pieces: list[Markup] = []
+    for start, end in chosen:
+        s = _cut_left(text, start)
+        e = _cut_right(text, end)
+        piece = _render(text, s, e, matches)
+        if s > 0:
+            piece = Markup(ELLIPSIS) + piece
+        if e < len(text):
+            piece = piece + Markup(ELLIPSIS)
+        pieces.append(piece)
+    return Markup(" ").join(pieces)
+
+
+def plain_snippet(text: str, limit: int = 2 * PASSAGE_CHARS) -> Markup:
+    """The start of a text, cut at a word boundary, escaped."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return escape(text)
+    end = _cut_left(text, limit)
+    end = end - 1 if end > 0 else limit
+    return escape(text[:end].rstrip(" ,;:")) + Markup(ELLIPSIS)
+
+
+def highlight_text(text: str, terms: frozenset[str]) -> Markup:
+    """All of ``text`` escaped, with every match of the query terms marked."""
+    if not terms:
+        return escape(text)
+    return _render(text, 0, len(text), _matches(text, terms))

@@ -1,0 +1,232 @@
+"""Read the index: open the live generation once, keep its searcher and its columns.
+
+A :class:`Snapshot` is one consistent view of the index: a Whoosh searcher plus the
+per-article columns (day, year-month, section, source) read into memory, indexed by
+Whoosh document number. Date filters, date sorts and facet counts are computed from
+these columns over the matching document numbers, instead of through Whoosh's
+term-based ranges and ``groupedby`` facets, which walk Python matchers per query.
+
+An :class:`IndexStore` hands out the current snapshot and notices when the index has
+changed (a build switched ``current`` to a new generation, or an update committed a
+new table of contents), so a long-lived process sees the new index on its next call
+without a restart. Snapshots are immutable; an old one stays valid for whoever holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from array import array
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.searching import Searcher
+
+from search.errors import IndexCorrupt, IndexMissing, NotFound
+from search.indexing import CURRENT, current_generation, read_summary
+from search.matching import TermSetCache
+
+__all__ = ["IndexStore", "Snapshot", "default_location", "open_store"]
+
+#: Whoosh stores a datetime as microseconds since ``datetime.min``.
+_US_PER_DAY = 86_400 * 1_000_000
+
+
+def default_location() -> Path:
+    """``$NEWS_SEARCH_INDEX``, or ``./index``."""
+    return Path(os.environ.get("NEWS_SEARCH_INDEX") or "index")
+
+
+def day_number(d: date) -> int:
+    """The day number the columns use: the proleptic Gregorian ordinal."""
+    return d.toordinal()
+
+
+def day_date(n: int) -> date:
+    return date.fromordinal(n)
+
+
+@dataclass
+class Snapshot:
+    """One consistent, read-only view of the live index."""
+
+    location: Path
+    generation: str
+    toc_generation: int
+    searcher: Searcher
+    #: Day number (``date.toordinal()``) per document number.
+    day: array[int]
+    #: year*100+month per document number.
+    ym: array[int]
+    #: Index into ``section_names`` per document number.
+    section: array[int]
+    section_names: list[str]
+    source: array[int]
+    source_names: list[str]
+    #: Live (not deleted) document numbers, ascending.
+    live: list[int]
+    #: Live document numbers, newest first (ties: later document first).
+    by_date_desc: list[int]
+    #: The same, as a set (the universe for NOT and for browsing).
+    live_set: frozenset[int] = frozenset()
+    #: Posting sets of recently used terms (see search.matching).
+    term_cache: TermSetCache = field(default_factory=TermSetCache)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def doc_count(self) -> int:
+        return len(self.live)
+
+    def docnum_for(self, article_id: str) -> int:
+        """The document number of an article id, or raise :class:`NotFound`."""
+        docnum = self.searcher.document_number(id=article_id)
+        if docnum is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        return int(docnum)
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        return dict(self.searcher.stored_fields(docnum))
+
+    def date_range(self) -> tuple[date, date] | None:
+        if not self.live:
+            return None
+        return day_date(self.day[self.by_date_desc[-1]]), day_date(self.day[self.by_date_desc[0]])
+
+    def close(self) -> None:
+        self.searcher.close()
+
+
+def _intern(values: list[str], names: list[str], index: dict[str, int]) -> array[int]:
+    out = array("i")
+    for v in values:
+        i = index.get(v)
+        if i is None:
+            i = index[v] = len(names)
+            names.append(v)
+        out.append(i)
+    return out
+
+
+def _load_snapshot(location: Path) -> Snapshot:
+    gen = current_generation(location)
+    try:
+        ix = whoosh_index.open_dir(str(gen))
+        toc_gen = ix.latest_generation()
+        searcher = ix.searcher()
+    except whoosh_index.EmptyIndexError as e:
+        raise IndexCorrupt(str(location), "no table of contents in the live generation") from e
+    except Exception as e:  # a damaged index raises many kinds of error inside Whoosh
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise IndexCorrupt(str(location), detail) from e
+    try:
+        reader = searcher.reader()
+        day = array("i")
+        ym = array("i")
+        section_names: list[str] = []
+        source_names: list[str] = []
+        section_ix: dict[str, int] = {}
+        source_ix: dict[str, int] = {}
+        section = array("i")
+        source = array("i")
+        for seg, _offset in reader.leaf_readers():
+            n = seg.doc_count_all()
+            pub = seg.column_reader("published", translate=False)
+            yms = seg.column_reader("ym", translate=True)
+            day.extend(int(v) // _US_PER_DAY + 1 if v else 0 for v in (pub[i] for i in range(n)))
+            ym.extend(int(yms[i]) for i in range(n))
+            secs = seg.column_reader("section", translate=True)
+            srcs = seg.column_reader("source", translate=True)
+            section.extend(_intern([secs[i] or "" for i in range(n)], section_names, section_ix))
+            source.extend(_intern([srcs[i] or "" for i in range(n)], source_names, source_ix))
+        live = sorted(reader.all_doc_ids())
+        by_date_desc = sorted(live, key=lambda d: (day[d], d), reverse=True)
+    except Exception as e:
+        searcher.close()
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise IndexCorrupt(str(location), detail) from e
+    return Snapshot(
+        location=location,
+        generation=gen.name,
+        toc_generation=toc_gen,
+        searcher=searcher,
+        day=day,
+        ym=ym,
+        section=section,
+        section_names=section_names,
+        source=source,
+        source_names=source_names,
+        live=live,
+        by_date_desc=by_date_desc,
+        live_set=frozenset(live),
+        summary=read_summary(gen),
+    )
+
+
+def _fingerprint(location: Path) -> tuple[str, int]:
+    """(live generation, Whoosh TOC generation): changes whenever the index does."""
+    link = location / CURRENT
+    try:
+        target = os.readlink(link)
+    except OSError as e:
+        raise IndexMissing(str(location)) from e
+    best = -1
+    try:
+        for name in os.listdir(location / target):
+            if name.startswith("_MAIN_") and name.endswith(".toc"):
+                with contextlib.suppress(ValueError):
+                    best = max(best, int(name[6:-4]))
+    except OSError as e:
+        raise IndexCorrupt(str(location), f"'{CURRENT}' points to a missing {target}") from e
+    return target, best
+
+
+class IndexStore:
+    """An index location, opened once and reused; reopened when the index changes."""
+
+    def __init__(self, location: str | Path | None = None) -> None:
+        self.location = Path(location) if location is not None else default_location()
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot, reloaded if the index changed since the last call."""
+        fp = _fingerprint(self.location)
+        snap = self._snapshot
+        if snap is not None and (snap.generation, snap.toc_generation) == fp:
+            return snap
+        with self._lock:
+            snap = self._snapshot
+            if snap is None or (snap.generation, snap.toc_generation) != _fingerprint(
+                self.location
+            ):
+                # The previous snapshot is not closed here: a request may still be using
+                # it. Its files are released when the last reference goes.
+                snap = _load_snapshot(self.location)
+                self._snapshot = snap
+            return snap
+
+    def close(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
+
+
+_STORES: dict[str, IndexStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(location: str | Path | IndexStore | None = None) -> IndexStore:
+    """The process-wide store for a location (one open index per location)."""
+    if isinstance(location, IndexStore):
+        return location
+    path = Path(location) if location is not None else default_location()
+    key = os.path.abspath(path)
+    with _STORES_LOCK:
+        store = _STORES.get(key)
+        if store is None:
+            store = _STORES[key] = IndexStore(path)
+        return store

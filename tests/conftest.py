@@ -1,0 +1,93 @@
+"""Shared fixtures: real indexes on disk, built by the engine from real files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from search.indexing import build
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = FIXTURES / "seed.txt"
+SHARED = ROOT.parent / "shared"
+REUTERS = SHARED / "corpora" / "reuters21578"
+
+needs_reuters = pytest.mark.skipif(
+    not REUTERS.is_dir(), reason=f"Reuters-21578 is not at {REUTERS} (../shared is absent)"
+)
+
+
+def page(
+    title: str = "A headline",
+    published: str = "29 April 2023",
+    body: Iterable[str] = ("A first paragraph of the body.",),
+    standfirst: str | None = "A standfirst, reports Test Wire",
+    section: str | None = "World",
+    today: str | None = "10 March 2025",
+    reading: str | None = "2 mins read",
+) -> str:
+    """An article page in the scraped format."""
+    lines = []
+    if today:
+        lines.append(f"Today: {today}")
+    lines.append(published)
+    if reading:
+        lines.append(reading)
+    lines += ["", title, ""]
+    if standfirst:
+        lines += [standfirst, ""]
+    for p in body:
+        lines += [p, ""]
+    if section:
+        lines += [f"Latest from -{section}", "", "A teaser about zanzibar", ""]
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def make_index(tmp_path: Path) -> Callable[..., Path]:
+    """Write article pages (name -> text or bytes) and JSON Lines records, build an index."""
+
+    def make(
+        pages: dict[str, str | bytes] | None = None,
+        records: list[dict[str, Any]] | None = None,
+        name: str = "index",
+    ) -> Path:
+        src = tmp_path / f"{name}-src"
+        src.mkdir(exist_ok=True)
+        for fname, content in (pages or {}).items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            (src / fname).write_bytes(data)
+        if records:
+            with open(src / "export.jsonl", "w", encoding="utf-8") as f:
+                for r in records:
+                    f.write(json.dumps(r) + "\n")
+        location = tmp_path / name
+        build([src], location)
+        return location
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def reuters_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All of Reuters-21578, indexed once per test session."""
+    if not REUTERS.is_dir():
+        pytest.skip(f"Reuters-21578 is not at {REUTERS} (../shared is absent)")
+    location = tmp_path_factory.mktemp("reuters") / "index"
+    build([REUTERS], location, "reuters", procs=2)
+    return location
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index holding only the seed page."""
+    src = tmp_path_factory.mktemp("seed-src")
+    (src / SEED.name).write_bytes(SEED.read_bytes())
+    location = tmp_path_factory.mktemp("seed") / "index"
+    build([src], location)
+    return location

@@ -1,0 +1,329 @@
+"""Reading articles: the seed field by field, the ways real scrapes vary, bad input."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from search.articles import (
+    MAX_FILE_BYTES,
+    Article,
+    Skip,
+    detect_format,
+    parse_date,
+    parse_page,
+    read_path,
+    read_paths,
+)
+from tests.conftest import REUTERS, SEED, needs_reuters, page
+
+
+def parse_ok(data: bytes | str, path: str = "x.txt") -> Article:
+    result = parse_page(data, path)
+    assert isinstance(result, Article), result
+    return result
+
+
+# ----------------------------------------------------------------------- the seed
+
+
+@pytest.fixture(scope="module")
+def seed() -> Article:
+    return parse_ok(SEED.read_bytes(), str(SEED))
+
+
+def test_seed_header(seed: Article) -> None:
+    assert seed.title == "Taliban seek to prove legitimacy through anti-IS campaign"
+    assert seed.published == date(2023, 4, 29)
+    assert seed.crawled == date(2025, 3, 10)
+    assert seed.reading_minutes == 2
+    assert seed.section == "Top News"
+    assert seed.source == "Asian Lite News"
+    assert seed.id == "seed"
+
+
+def test_seed_standfirst_and_body(seed: Article) -> None:
+    assert seed.standfirst.startswith("The Taliban regime appears to have weakened the group")
+    assert seed.standfirst.endswith("reports Asian Lite News")
+    assert len(seed.body) == 14
+    assert seed.body[0].startswith("The Taliban regime in Afghanistan has intensified")
+    assert seed.body[-1].endswith("a crackdown on the rights of women and girls.")
+
+
+def test_seed_furniture(seed: Article) -> None:
+    assert seed.related == ("Neighbours urge Taliban to form inclusive govt",)
+    assert seed.previous_title == "Wheat shortage hits Pakistan in unprecedented levels"
+    assert seed.next_title == "Medicines or Exercise?"
+    text = " ".join([seed.title, seed.standfirst, *seed.body])
+    for teaser_word in ("Zelenskyy", "Hezbollah", "Wheat", "Bagram", "ALSO READ", "Go toTop"):
+        assert teaser_word not in text
+
+
+def test_content_hash_ignores_scrape_date_and_neighbours(seed: Article) -> None:
+    rescraped = SEED.read_text(encoding="utf-8").replace(
+        "Today: 10 March 2025", "Today: 1 May 2026"
+    )
+    rescraped = rescraped.replace("Medicines or Exercise?", "A newer story")
+    again = parse_ok(rescraped, str(SEED))
+    assert again.crawled == date(2026, 5, 1)
+    assert again.content_hash == seed.content_hash
+    edited = parse_ok(SEED.read_text(encoding="utf-8").replace("170 Afghans", "171 Afghans"))
+    assert edited.content_hash != seed.content_hash
+
+
+def test_to_dict_is_json_with_iso_dates(seed: Article) -> None:
+    d = json.loads(json.dumps(seed.to_dict()))
+    assert d["published"] == "2023-04-29"
+    assert d["crawled"] == "2025-03-10"
+    assert d["related"] == ["Neighbours urge Taliban to form inclusive govt"]
+    assert set(d) == {
+        "id", "path", "title", "published", "crawled", "reading_minutes", "standfirst", "body",
+        "section", "source", "related", "previous_title", "next_title", "content_hash",
+    }  # fmt: skip
+
+
+# -------------------------------------------------------------- how scrapes vary
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("29 April 2023", date(2023, 4, 29)),
+        ("April 29, 2023", date(2023, 4, 29)),
+        ("29 Apr 2023", date(2023, 4, 29)),
+        ("2023-04-29", date(2023, 4, 29)),
+        ("2025-03-10", date(2025, 3, 10)),  # ISO is year-month-day, never day-first
+        ("2025-03-10T08:00:00Z", date(2025, 3, 10)),
+        ("Saturday, 29 April 2023", date(2023, 4, 29)),
+        ("Sept 3, 2021", date(2021, 9, 3)),
+        ("1 January 1999", date(1999, 1, 1)),
+        ("04/05/2023", None),
+        ("2 mins read", None),
+        ("30 February 2023", None),
+        ("Taliban seek to prove legitimacy", None),
+        ("", None),
+    ],
+)
+def test_parse_date(text: str, expected: date | None) -> None:
+    assert parse_date(text) == expected
+
+
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "checks"),
+    [
+        (
+            "date April 29, 2023",
+            SEED_TEXT.replace("\n29 April 2023\n", "\nApril 29, 2023\n"),
+            {"published": date(2023, 4, 29)},
+        ),
+        (
+            "date 29 Apr 2023",
+            SEED_TEXT.replace("\n29 April 2023\n", "\n29 Apr 2023\n"),
+            {"published": date(2023, 4, 29)},
+        ),
+        (
+            "date 2023-04-29",
+            SEED_TEXT.replace("\n29 April 2023\n", "\n2023-04-29\n"),
+            {"published": date(2023, 4, 29)},
+        ),
+        (
+            "no Today line",
+            SEED_TEXT.replace("Today: 10 March 2025\n", ""),
+            {"crawled": None, "published": date(2023, 4, 29), "reading_minutes": 2},
+        ),
+        (
+            "no reading time",
+            SEED_TEXT.replace("2 mins read\n", ""),
+            {
+                "reading_minutes": None,
+                "title": "Taliban seek to prove legitimacy through anti-IS campaign",
+            },
+        ),
+        ("1 min read", SEED_TEXT.replace("2 mins read", "1 min read"), {"reading_minutes": 1}),
+        (
+            "no standfirst",
+            page(standfirst=None, body=["First para.", "Second para."]),
+            {"standfirst": "", "body": ("First para.", "Second para."), "source": ""},
+        ),
+        (
+            "no footer",
+            page(section=None, body=["Only para one.", "Only para two."]),
+            {"section": "", "body": ("Only para one.", "Only para two."), "previous_title": ""},
+        ),
+        (
+            "ALSO READ in the body",
+            page(
+                body=["One.", "ALSO READ: First link", "Two.", "ALSO READ: Second link", "Three."]
+            ),
+            {"body": ("One.", "Two.", "Three."), "related": ("First link", "Second link")},
+        ),
+        (
+            "CRLF line endings",
+            SEED_TEXT.replace("\n", "\r\n").encode("utf-8"),
+            {
+                "title": "Taliban seek to prove legitimacy through anti-IS campaign",
+                "section": "Top News",
+            },
+        ),
+        (
+            "UTF-8 BOM",
+            b"\xef\xbb\xbf" + SEED_TEXT.encode("utf-8"),
+            {"crawled": date(2025, 3, 10), "published": date(2023, 4, 29)},
+        ),
+        (
+            "Windows-1252 bytes",
+            page(title="Minister’s “big” day", body=["It’s “here”."]).encode("cp1252"),
+            {"title": "Minister’s “big” day", "body": ("It’s “here”.",)},
+        ),
+        (
+            "trailing whitespace and blank runs",
+            SEED_TEXT.replace("\n", "   \n").replace("\n   \n", "\n\n\n\n"),
+            {
+                "title": "Taliban seek to prove legitimacy through anti-IS campaign",
+                "section": "Top News",
+                "reading_minutes": 2,
+            },
+        ),
+    ],
+)
+def test_variations_parse(name: str, data: str | bytes, checks: dict[str, object]) -> None:
+    article = parse_ok(data)
+    for field, value in checks.items():
+        assert getattr(article, field) == value, f"{name}: {field}"
+
+
+def test_variations_keep_the_seed_body() -> None:
+    for data in (SEED_TEXT.replace("\n", "\r\n"), SEED_TEXT.replace("\n", "  \n")):
+        article = parse_ok(data)
+        assert len(article.body) == 14
+        assert article.related == ("Neighbours urge Taliban to form inclusive govt",)
+
+
+# --------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty", b"", "empty file"),
+        ("only whitespace", b"  \n\n \r\n", "empty file"),
+        ("binary", bytes(range(256)) * 4, "binary file"),
+        ("PNG header", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 100, "binary file"),
+        ("no date", b"Just a title\n\nAnd some text.\n", "no publication date"),
+        (
+            "unreadable date",
+            b"Today: 10 March 2025\n31 Smarch 2023\n\nTitle\n\nBody.\n",
+            "no publication date",
+        ),
+        ("date but no title", b"29 April 2023\n2 mins read\n\n", "no headline"),
+        ("footer instead of title", b"29 April 2023\n\nPrevious Story\n\nX\n", "no headline"),
+        ("too large", b"29 April 2023\n\nT\n\n" + b"x " * (MAX_FILE_BYTES // 2 + 10), "too large"),
+    ],
+)
+def test_bad_input_is_skipped_with_reason(name: str, data: bytes, reason: str) -> None:
+    result = parse_page(data, f"/archive/{name}.txt")
+    assert isinstance(result, Skip), name
+    assert reason in result.reason
+    assert result.path == f"/archive/{name}.txt"
+    assert "\n" not in str(result)
+
+
+def test_read_paths_reports_missing_and_keeps_going(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(page(title="Good one"), encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x01\x02")
+    (tmp_path / ".hidden.txt").write_text(page(title="Hidden"), encoding="utf-8")
+    items = list(read_paths([tmp_path, tmp_path / "nope.txt"]))
+    articles = [i for i in items if isinstance(i, Article)]
+    skips = {Path(s.path).name: s.reason for s in items if isinstance(s, Skip)}
+    assert [a.title for a in articles] == ["Good one"]
+    assert skips == {"bad.txt": "binary file (contains NUL bytes)",
+                     "nope.txt": "no such file or folder"}  # fmt: skip
+
+
+# -------------------------------------------------------------------- JSON Lines
+
+
+def test_jsonl_reads_good_lines_and_reports_bad_ones(tmp_path: Path) -> None:
+    lines = [
+        {"id": "a1", "title": "First", "published": "2023-04-29", "body": "Para one.\n\nPara two."},
+        {
+            "id": 7,
+            "title": "Second",
+            "published": "April 29, 2023",
+            "body": ["P1", "P2"],
+            "section": "World",
+            "source": "Wire",
+            "crawled": "2025-03-10",
+            "reading_minutes": 3,
+            "related": ["R"],
+            "standfirst": "S",
+        },
+        "not an object",
+        {"id": "no-title", "published": "2023-01-01", "body": ""},
+        {"id": "bad-date", "title": "T", "published": "soon", "body": ""},
+        {"id": "../etc/passwd", "title": "T", "published": "2023-01-01", "body": ""},
+    ]
+    path = tmp_path / "export.jsonl"
+    text = "\n".join(json.dumps(x) for x in lines) + "\n{broken json\n"
+    path.write_text(text, encoding="utf-8")
+    items = list(read_path(path))
+    articles = [i for i in items if isinstance(i, Article)]
+    skips = [i for i in items if isinstance(i, Skip)]
+    assert [a.id for a in articles] == ["a1", "7"]
+    assert articles[0].body == ("Para one.", "Para two.")
+    assert articles[1].section == "World" and articles[1].reading_minutes == 3
+    assert articles[1].crawled == date(2025, 3, 10)
+    assert [s.path.rsplit(":", 1)[1] for s in skips] == ["3", "4", "5", "6", "7"]
+    reasons = [s.reason for s in skips]
+    assert reasons[0] == "not a JSON object"
+    assert reasons[1] == "missing 'title'"
+    assert reasons[2].startswith("no publication date")
+    assert reasons[3].startswith("missing or unusable 'id'")
+    assert reasons[4].startswith("not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "expected"),
+    [
+        ("reut2-000.sgm", b'<!DOCTYPE lewis SYSTEM "lewis.dtd">\n<REUTERS', "reuters"),
+        ("stories.dat", b"<REUTERS TOPICS=", "reuters"),
+        ("export.jsonl", b"", "jsonl"),
+        ("export.txt", b'{"id": "1", "title": "x"}\n{"id": "2"}\n', "jsonl"),
+        ("page.txt", SEED_TEXT.encode()[:200], "page"),
+        ("weird", b"{not json\n", "page"),
+    ],
+)
+def test_detect_format(name: str, head: bytes, expected: str) -> None:
+    assert detect_format(Path(name), head) == expected
+
+
+# ------------------------------------------------------------------ Reuters-21578
+
+
+@needs_reuters
+def test_reuters_file_traps() -> None:
+    # reut2-017.sgm holds the one 0xFC byte and the broken hour of NEWID 17192.
+    stories = {a.id: a for a in read_path(REUTERS / "reut2-017.sgm") if isinstance(a, Article)}
+    assert len(stories) == 1000
+    broken_hour = stories["reuters-17192"]
+    assert broken_hour.published == date(1987, 3, 31)
+    assert all("&#" not in a.text and "&lt;" not in a.text for a in stories.values())
+    assert any("<" in a.text for a in stories.values())  # &lt;Woodco Inc> → <Woodco Inc>
+    assert all(a.source == "Reuters" for a in stories.values())
+    assert all(not a.text.endswith("Reuter") for a in stories.values())
+
+
+@needs_reuters
+def test_reuters_brief_and_unproc_stories_get_titles() -> None:
+    items = list(read_path(REUTERS / "reut2-012.sgm"))
+    assert all(isinstance(i, Article) for i in items)
+    by_id = {a.id: a for a in items if isinstance(a, Article)}
+    assert len(by_id) == 1000
+    assert all(a.title for a in by_id.values())
+    assert by_id["reuters-12793"].title == "Reuters story 12793 (no text)"
