@@ -135,7 +135,7 @@ def _clean_token(tok: str) -> tuple[str, str | None]:
         core = core[: star_m.start()].strip(".,;:!?'’`´&%$#@|/\\<>=")
     if not _WORDCHAR.search(core):
         inner = (lead.replace("-", "").replace("+", "") + trail).strip()
-        return (inner, "punctuation without words was ignored" if core or star or suffix else None)
+        return (inner, "punctuation without words was ignored" if tok or star or suffix else None)
     lead = lead.replace("+", "")
     if lead.count("-") > 1:
         lead = lead.replace("-", "", lead.count("-") - 1)
@@ -197,7 +197,11 @@ def prepare(text: str) -> Prepared:
         if is_phrase:
             words = piece.strip()
             if _WORDCHAR.search(words):
-                out.append('"' + words.replace('"', " ") + '"')
+                phrase = '"' + words.replace('"', " ") + '"'
+                if out and out[-1].endswith(":"):
+                    out[-1] += phrase  # title:"two words"
+                else:
+                    out.append(phrase)
             continue
         fm = _FIELD.match(piece)
         prefix = ""
@@ -211,15 +215,11 @@ def prepare(text: str) -> Prepared:
                     out.append(prefix)
                     continue
             else:
+                # An unknown field: search its value everywhere, as the reader meant.
                 unknown.append(name)
-                piece = fm.group("name") + " " + fm.group("rest")
-                for sub in piece.split():
-                    cleaned, note = _clean_token(sub)
-                    if note:
-                        notes.append(note)
-                    if cleaned:
-                        out.append(cleaned)
-                continue
+                piece = fm.group("rest")
+                if not piece:
+                    continue
         if piece in OPERATORS:
             out.append(piece)
             continue
@@ -245,7 +245,9 @@ def prepare(text: str) -> Prepared:
         out.append(")" * depth)
         notes.append("an unclosed '(' was closed at the end")
     for name in dict.fromkeys(unknown):
-        notes.append(f"there is no field '{name}'; '{name}:' was searched as words")
+        notes.append(
+            f"there is no field '{name}'; what follows '{name}:' was searched in all fields"
+        )
 
     # Operators need something on both sides (NOT: after it).
     cleaned_out: list[str] = []
@@ -263,5 +265,9 @@ def prepare(text: str) -> Prepared:
         dropped_ops.append(cleaned_out.pop())
     for op in dict.fromkeys(dropped_ops):
         notes.append(f"'{op}' with nothing to join was ignored")
-    prepared.text = " ".join(cleaned_out)
+    # A field with nothing after it ("title:" at the end) searches nothing.
+    for t in cleaned_out:
+        if t.endswith(":"):
+            notes.append(f"'{t}' with nothing after it was ignored")
+    prepared.text = " ".join(t for t in cleaned_out if not t.endswith(":"))
     return prepared

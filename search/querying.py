@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
@@ -161,18 +161,19 @@ def _parser() -> MultifieldParser:
     return _PARSER
 
 
-def _walk(q: wq.Query) -> Iterator[wq.Query]:
-    yield q
-    for child in q.children():
-        yield from _walk(child)
-
-
 def _cap_expansions(q: wq.Query, snap: Snapshot, notes: list[str]) -> wq.Query:
     """Replace prefix/wildcard/fuzzy terms that expand too far by their first terms."""
     reader = snap.searcher.reader()
     noted: set[str] = set()
 
     def fix(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.FuzzyTerm) and snap.lexicon is not None:
+            # Whoosh's own expansion walks every term in Python: look it up instead.
+            near = snap.lexicon.candidates(str(node.text), node.maxdist, node.prefixlength)
+            terms = [w for _, w in near[:MAX_EXPANSION]]
+            if not terms:
+                return wq.NullQuery
+            return wq.Or([wq.Term(node.fieldname, t, boost=node.boost) for t in terms])
         if isinstance(node, wq.MultiTerm) and not isinstance(node, wq.Every):
             terms = list(islice(node._btexts(reader), MAX_EXPANSION + 1))
             if len(terms) > MAX_EXPANSION:
@@ -283,31 +284,26 @@ def _top_by_score(
 # ------------------------------------------------------------------- suggestions
 
 
-def _suggest(prepared: Prepared, snap: Snapshot) -> str | None:
-    """A corrected query when some of its plain words are not in the index."""
-    reader = snap.searcher.reader()
+def _suggest(prepared: Prepared, snap: Snapshot, total: int) -> str | None:
+    """A corrected query when some of its bare words are not in the index."""
+    assert snap.lexicon is not None
     changed = False
     words = []
     for word in prepared.plain_words:
         norm = normalize_word(word)
-        if not norm or any(reader.doc_frequency(f, norm) for f in ("title", "body")):
+        freq = snap.lexicon.doc_frequency(norm) if norm.isalpha() else -1
+        # A word absent from the index, or (when nothing matched) a rare one, may be a
+        # typo of a word that is far more common.
+        if freq < 0 or freq >= (5 if total == 0 else 1):
             words.append(word)
             continue
-        maxdist = 1 if len(word) <= 4 else 2
-        best: tuple[int, str] | None = None
-        for f in ("body", "title"):
-            for cand in reader.terms_within(f, norm, maxdist, prefix=1):
-                freq = reader.doc_frequency(f, cand)
-                if best is None or freq > best[0]:
-                    best = (freq, cand)
-        if best is None:
+        fixed = snap.lexicon.correction(norm, word, min_frequency=max(1, 10 * freq))
+        if fixed is None:
             words.append(word)
             continue
-        words.append(_surface_form(best[1], word, snap))
+        words.append(_surface_form(fixed, word, snap))
         changed = True
-    if not changed:
-        return None
-    return prepared.with_words(words)
+    return prepared.with_words(words) if changed else None
 
 
 def _surface_form(stem: str, typed: str, snap: Snapshot) -> str:
@@ -452,7 +448,7 @@ def search(
 
     suggestion = None
     if prepared.plain_words and total < 5:
-        suggestion = _suggest(prepared, snap)
+        suggestion = _suggest(prepared, snap, total)
 
     return SearchPage(
         query=query or "",
@@ -471,26 +467,41 @@ def search(
     )
 
 
-def _highlight_terms(q: wq.Query, snap: Snapshot) -> frozenset[str]:
-    """The index terms (stemmed) that the query looks for in the text, for highlighting."""
+def _highlight_terms(
+    q: wq.Query, snap: Snapshot, fields: tuple[str, ...] = ("standfirst", "body")
+) -> frozenset[str]:
+    """The index terms (stems) the query looks for in ``fields``, for highlighting.
+
+    A query for ``title:zebra`` marks nothing in the body: its match is the headline.
+    Terms under a NOT are never marked.
+    """
     terms: set[str] = set()
+    negated: set[str] = set()
     reader = snap.searcher.reader()
-    for node in _walk(q):
+
+    def visit(node: wq.Query, under_not: bool) -> None:
+        target = negated if under_not else terms
         if isinstance(node, wq.Not):
-            continue
+            visit(node.query, True)
+            return
+        if isinstance(node, wq.AndNot):
+            visit(node.a, under_not)
+            visit(node.b, True)
+            return
+        fieldname = getattr(node, "fieldname", None)
         if isinstance(node, wq.MultiTerm):
-            terms.update(
-                t.decode("utf-8") if isinstance(t, bytes) else t
-                for t in islice(node._btexts(reader), MAX_EXPANSION)
-            )
-        elif isinstance(node, wq.Term) and node.fieldname in SEARCH_FIELDS:
-            terms.add(str(node.text))
-        elif isinstance(node, wq.Phrase) and node.fieldname in SEARCH_FIELDS:
-            terms.update(str(w) for w in node.words)
-    # Terms under a NOT are not highlighted.
-    for node in _walk(q):
-        if isinstance(node, wq.Not):
-            for sub in _walk(node.query):
-                if isinstance(sub, wq.Term):
-                    terms.discard(str(sub.text))
-    return frozenset(terms)
+            if fieldname in fields:
+                target.update(
+                    t.decode("utf-8") if isinstance(t, bytes) else t
+                    for t in islice(node._btexts(reader), MAX_EXPANSION)
+                )
+        elif isinstance(node, wq.Term):
+            if fieldname in fields:
+                target.add(str(node.text))
+        elif isinstance(node, wq.Phrase) and fieldname in fields:
+            target.update(str(w) for w in node.words)
+        for child in node.children():
+            visit(child, under_not)
+
+    visit(q, False)
+    return frozenset(terms - negated)

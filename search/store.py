@@ -29,6 +29,7 @@ from whoosh.searching import Searcher
 from search.errors import IndexCorrupt, IndexMissing, NotFound
 from search.indexing import CURRENT, current_generation, read_summary
 from search.matching import TermSetCache
+from search.spelling import Lexicon
 
 __all__ = ["IndexStore", "Snapshot", "default_location", "open_store"]
 
@@ -75,6 +76,8 @@ class Snapshot:
     live_set: frozenset[int] = frozenset()
     #: Posting sets of recently used terms (see search.matching).
     term_cache: TermSetCache = field(default_factory=TermSetCache)
+    #: The index's words for "did you mean" and fuzzy terms (loaded on first use).
+    lexicon: Lexicon | None = None
     summary: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -162,6 +165,7 @@ def _load_snapshot(location: Path) -> Snapshot:
         live=live,
         by_date_desc=by_date_desc,
         live_set=frozenset(live),
+        lexicon=Lexicon(reader),
         summary=read_summary(gen),
     )
 

@@ -1,0 +1,222 @@
+"""The command line: exact output, exit codes, JSON shapes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from search.cli import main
+from search.indexing import writer_lock
+from tests.conftest import SEED, page
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    src = tmp_path / "archive"
+    src.mkdir()
+    (src / SEED.name).write_bytes(SEED.read_bytes())
+    (src / "other.txt").write_text(page(title="Wheat harvest", body=["Farmers harvest wheat."]))
+    (src / "broken.txt").write_bytes(b"\x00\x01binary")
+    return src
+
+
+def test_build_prints_summary_and_skips(runner: CliRunner, archive: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    result = runner.invoke(main, ["index", "build", str(archive), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"Build of {index}: 2 articles read in ")
+    assert lines[0].endswith("the index now holds 2.")
+    assert lines[1] == "indexed 2, updated 0, unchanged 0, removed 0, skipped 1"
+    assert lines[2] == "Skipped:"
+    assert lines[3] == f"  {archive / 'broken.txt'}: binary file (contains NUL bytes)"
+
+
+def test_build_strict_fails_and_keeps_the_index(
+    runner: CliRunner, archive: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    result = runner.invoke(
+        main, ["index", "build", str(archive), "--index", str(index), "--strict"]
+    )
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: 1 file or article skipped and --strict was given: the index was left as it was"
+    )
+    result = runner.invoke(main, ["index", "stats", "--index", str(index)])
+    assert result.exit_code == 1
+    assert "no index at" in result.output
+
+
+def test_update_and_stats_json(runner: CliRunner, archive: Path, tmp_path: Path) -> None:
+    index = str(tmp_path / "index")
+    assert runner.invoke(main, ["index", "build", str(archive), "--index", index]).exit_code == 0
+    (archive / "other.txt").unlink()
+    result = runner.invoke(main, ["index", "update", str(archive), "--index", index])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == (
+        "indexed 0, updated 0, unchanged 1, removed 1, skipped 1"
+    )
+    result = runner.invoke(main, ["index", "stats", "--json", "--index", index])
+    stats = json.loads(result.output)
+    assert stats["articles"] == 1
+    assert stats["skipped"] == [
+        {"path": str(archive / "broken.txt"), "reason": "binary file (contains NUL bytes)"}
+    ]
+    assert stats["last_run"]["kind"] == "update"
+    assert stats["date_from"] == stats["date_to"] == "2023-04-29"
+    assert stats["sections"] == [{"value": "Top News", "count": 1}]
+    text = runner.invoke(main, ["index", "stats", "--index", index]).output
+    assert "Articles:   1\n" in text
+    assert "Published:  2023-04-29 to 2023-04-29\n" in text
+
+
+def test_rebuild_uses_the_recorded_sources(
+    runner: CliRunner, archive: Path, tmp_path: Path
+) -> None:
+    index = str(tmp_path / "index")
+    runner.invoke(main, ["index", "build", str(archive), "--index", index])
+    (archive / "new.txt").write_text(page(title="Brand new"))
+    result = runner.invoke(main, ["index", "rebuild", "--index", index])
+    assert result.exit_code == 0, result.output
+    assert "the index now holds 3." in result.output
+
+
+def test_second_writer_is_refused_in_one_line(
+    runner: CliRunner, archive: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    with writer_lock(index):
+        result = runner.invoke(main, ["index", "build", str(archive), "--index", str(index)])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert result.output.startswith(f"Error: the index at {index} is being written by another")
+    assert "Traceback" not in result.output
+
+
+def test_parse_shows_every_field(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["parse", str(SEED)])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "id:              seed"
+    assert lines[2] == "title:           Taliban seek to prove legitimacy through anti-IS campaign"
+    assert "published:       2023-04-29" in lines
+    assert "section:         Top News" in lines
+    assert "source:          Asian Lite News" in lines
+    assert "body:            14 paragraphs" in lines
+    assert "previous_title:  Wheat shortage hits Pakistan in unprecedented levels" in lines
+
+
+def test_parse_json(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["parse", "--json", str(SEED)])
+    data = json.loads(result.output)
+    assert data["title"] == "Taliban seek to prove legitimacy through anti-IS campaign"
+    assert data["published"] == "2023-04-29" and data["crawled"] == "2025-03-10"
+    assert data["reading_minutes"] == 2 and len(data["body"]) == 14
+    assert data["related"] == ["Neighbours urge Taliban to form inclusive govt"]
+    assert data["next_title"] == "Medicines or Exercise?"
+
+
+def test_parse_a_bad_file(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("no date here\n\njust words\n")
+    result = runner.invoke(main, ["parse", str(bad)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"skipped {bad}: no publication date that can be read near the top of the page\n"
+    )
+
+
+def test_query_text_and_json(runner: CliRunner, archive: Path, tmp_path: Path) -> None:
+    index = str(tmp_path / "index")
+    runner.invoke(main, ["index", "build", str(archive), "--index", index])
+    result = runner.invoke(main, ["query", "taliban", "--index", index])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith("1 result for 'taliban', 1-1 (")
+    assert lines[2] == "1. Taliban seek to prove legitimacy through anti-IS campaign  [seed]"
+    assert lines[3] == "   2023-04-29, Top News, Asian Lite News"
+    assert "Years:    2023 (1)" in lines
+    data = json.loads(runner.invoke(main, ["query", "taliban", "--json", "--index", index]).output)
+    assert data["total"] == 1
+    assert data["results"][0]["id"] == "seed"
+    assert data["results"][0]["published"] == "2023-04-29"
+    assert "<mark>Taliban</mark>" in data["results"][0]["snippet"]
+    assert data["facets"]["year"] == [{"value": "2023", "count": 1}]
+    assert data["facets"]["month"] == [{"value": "2023-04", "count": 1}]
+    assert set(data) >= {"query", "total", "page", "per_page", "took_ms", "results", "facets",
+                         "suggestion", "notes"}  # fmt: skip
+    typo = runner.invoke(main, ["query", "taliben", "--index", index]).output
+    assert "Did you mean: taliban" in typo
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--page", "0"], "Error: page: must be a whole number, 1 or more"),
+        (["--per-page", "500"], "Error: per_page: must be a whole number from 1 to 100"),
+        (
+            ["--from", "someday"],
+            "Error: from: 'someday' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)",
+        ),
+        (["--from", "2024", "--to", "2023"], "Error: from: 2024-01-01 is after to=2023-12-31"),
+        (["--sort", "best"], "Error: Invalid value for '--sort'"),
+    ],
+)
+def test_query_errors_are_one_line(
+    runner: CliRunner, seed_index: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(main, ["query", "taliban", "--index", str(seed_index), *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_query_without_index(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["query", "x", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: no index at {tmp_path / 'none'}: build one with `news-search index build PATH`\n"
+    )
+
+
+def test_index_from_environment(runner: CliRunner, seed_index: Path) -> None:
+    result = runner.invoke(
+        main, ["query", "taliban", "--json"], env={"NEWS_SEARCH_INDEX": str(seed_index)}
+    )
+    assert json.loads(result.output)["total"] == 1
+
+
+def _commands(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append(((*prefix, name), cmd))
+        if isinstance(cmd, click.Group):
+            out.extend(_commands(cmd, (*prefix, name)))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), _commands(main), ids=lambda x: " ".join(x) if isinstance(x, tuple) else ""
+)
+def test_every_command_and_option_has_help(
+    runner: CliRunner, path: tuple[str, ...], command: click.Command
+) -> None:
+    assert command.help and command.help.strip(), path
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"{' '.join(path)} {param.opts}"
+    result = runner.invoke(main, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Usage: main " + " ".join(path) in result.output
