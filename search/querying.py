@@ -35,6 +35,7 @@ from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 from search.errors import InvalidParameter
 from search.matching import match_set
 from search.query_text import Prepared, parse_period, prepare
+from search.ranking import rank
 from search.schema import ArticleSchema, normalize_word
 from search.snippets import make_snippet, plain_snippet
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
@@ -250,35 +251,9 @@ def _top_by_date(ids: AbstractSet[int], snap: Snapshot, k: int, newest: bool) ->
 
 
 def _top_by_score(
-    q: wq.Query, snap: Snapshot, matched: AbstractSet[int], filtered: bool, k: int
+    q: wq.Query, snap: Snapshot, matched: AbstractSet[int], k: int
 ) -> list[tuple[int, float]]:
-    searcher = snap.searcher
-    if not matched:
-        return []
-    if filtered and len(matched) <= 5000:
-        # Few allowed documents: score exactly those, skipping to each one.
-        ids = sorted(matched)
-        scored: list[tuple[float, int]] = []
-        pos = 0
-        for sub, offset in searcher.leaf_searchers():
-            end = offset + sub.doc_count_all()
-            m = q.matcher(sub, sub.context())
-            while pos < len(ids) and ids[pos] < end:
-                d = ids[pos] - offset
-                pos += 1
-                if not m.is_active():
-                    continue
-                if m.id() < d:
-                    m.skip_to(d)
-                    if not m.is_active():
-                        continue
-                if m.id() == d:
-                    scored.append((m.score(), d + offset))
-        best = heapq.nlargest(k, scored, key=lambda x: (x[0], -x[1]))
-        return [(d, s) for s, d in best]
-    allow = matched if filtered else None
-    results = searcher.search(q, limit=k, filter=allow, terms=False)
-    return [(hit.docnum, hit.score) for hit in results]
+    return rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache)
 
 
 # ------------------------------------------------------------------- suggestions
@@ -420,7 +395,7 @@ def search(
         effective_sort = "newest"
     ranked: list[tuple[int, float | None]]
     if effective_sort == "relevance":
-        ranked = list(_top_by_score(q, snap, ids, filtered, k))
+        ranked = list(_top_by_score(q, snap, ids, k))
     else:
         ranked = [(d, None) for d in _top_by_date(ids, snap, k, effective_sort == "newest")]
     window = ranked[(page - 1) * per_page : k]

@@ -29,12 +29,14 @@ from whoosh.searching import Searcher
 from search.errors import IndexCorrupt, IndexMissing, NotFound
 from search.indexing import CURRENT, current_generation, read_summary
 from search.matching import TermSetCache
+from search.ranking import FieldLengths, PostingCache
 from search.spelling import Lexicon
 
 __all__ = ["IndexStore", "Snapshot", "default_location", "open_store"]
 
 #: Whoosh stores a datetime as microseconds since ``datetime.min``.
 _US_PER_DAY = 86_400 * 1_000_000
+SCORED_FIELDS = ("title", "standfirst", "body")
 
 
 def default_location() -> Path:
@@ -78,6 +80,16 @@ class Snapshot:
     term_cache: TermSetCache = field(default_factory=TermSetCache)
     #: The index's words for "did you mean" and fuzzy terms (loaded on first use).
     lexicon: Lexicon | None = None
+    #: Decoded postings of recently ranked terms (see search.ranking).
+    posting_cache: PostingCache = field(default_factory=PostingCache)
+    _lengths: FieldLengths | None = None
+
+    def field_lengths(self) -> FieldLengths:
+        """Per-document field lengths for ranking, read on first use."""
+        if self._lengths is None:
+            self._lengths = FieldLengths(self.searcher, SCORED_FIELDS)
+        return self._lengths
+
     summary: dict[str, Any] = field(default_factory=dict)
 
     @property
