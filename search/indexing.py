@@ -32,6 +32,7 @@ from whoosh import index as whoosh_index
 from search.articles import Article, Skip, iter_files, read_path
 from search.errors import IndexCorrupt, IndexLocked, IndexMissing, NewsSearchError
 from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
+from search.segments import write_index
 
 __all__ = [
     "SUMMARY_FILE",
@@ -241,7 +242,7 @@ def build(
     fmt: str = "auto",
     *,
     procs: int = 1,
-    limitmb: int = 256,
+    limitmb: int = 512,
     progress: Progress | None = None,
     files: Sequence[Path] | None = None,
     strict: bool = False,
@@ -264,21 +265,17 @@ def build(
         tmp = loc / f"{BUILD_PREFIX}{os.getpid()}"
         tmp.mkdir()
         try:
-            ix = whoosh_index.create_in(str(tmp), ArticleSchema())
-            kwargs: dict[str, Any] = {"limitmb": limitmb}
-            if procs > 1:
-                kwargs.update(procs=procs, multisegment=True)
-            writer = ix.writer(**kwargs)
-            try:
+            whoosh_index.create_in(str(tmp), ArticleSchema()).close()
+
+            def documents() -> Iterator[dict[str, Any]]:
                 for article in _articles(files, fmt, report, progress):
-                    writer.add_document(**article_document(article))
+                    yield article_document(article)
                     report.indexed += 1
                 if strict and report.skipped:
                     raise StrictFailure(report)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
+
+            write_index(str(tmp), documents(), procs=procs, limitmb=limitmb)
+            ix = whoosh_index.open_dir(str(tmp))
             report.articles = ix.doc_count()
             ix.close()
             previous = _live_or_none(loc)

@@ -128,6 +128,26 @@ def test_skips_are_reported_and_strict_changes_nothing(tmp_path: Path) -> None:
     assert current_generation(location).name == "gen-000001"
 
 
+def test_parallel_build_equals_serial_build(tmp_path: Path) -> None:
+    src = tmp_path / "src.jsonl"
+    with open(src, "w") as f:
+        for i in range(700):
+            f.write(
+                f'{{"id": "s{i}", "title": "Story {i} {"alpha" if i % 3 else "beta"}", '
+                f'"published": "2023-{1 + i % 12:02d}-01", "body": "Words number {i} gamma."}}\n'
+            )
+    serial = build([src], tmp_path / "serial", procs=1)
+    parallel = build([src], tmp_path / "parallel", procs=2)
+    assert serial.articles == parallel.articles == 700
+    for q in ("alpha", "beta", "gamma", "story -alpha", "date:2023-05"):
+        a = search(q, index=tmp_path / "serial", per_page=100)
+        b = search(q, index=tmp_path / "parallel", per_page=100)
+        assert a.total == b.total > 0
+        assert a.facets == b.facets
+        # Equal scores may break ties differently (document numbers differ).
+        assert [h.score for h in a.hits] == pytest.approx([h.score for h in b.hits])
+
+
 def test_duplicate_ids_are_skipped(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -167,9 +187,32 @@ def test_lock_of_a_killed_writer_does_not_block(tmp_path: Path) -> None:
     assert build([SEED], location).indexed == 1  # the stale lock is no obstacle
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5, 2.5])
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize(
+    ("delay", "procs"), [(0.3, 1), (0.8, 1), (1.5, 1), (2.5, 1), (1.0, 2), (2.0, 2)]
+)
 def test_build_killed_midway_leaves_the_old_index_answering(
-    tmp_path: Path, make_index: Callable[..., Path], delay: float
+    tmp_path: Path, make_index: Callable[..., Path], delay: float, procs: int
 ) -> None:
     location = make_index({"seed.txt": SEED.read_bytes()})
     queries = ["taliban", "afghanistan women", '"security council"', "zelenskyy"]
@@ -185,12 +228,19 @@ def test_build_killed_midway_leaves_the_old_index_answering(
             )
     proc = subprocess.Popen(
         [sys.executable, "-m", "search.cli", "index", "build", str(big), "--index", str(location),
-         "--quiet", "--procs", "1"],
+         "--quiet", "--procs", str(procs)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     time.sleep(delay)
+    workers = _children(proc.pid)
+    assert len(workers) == (procs if procs > 1 else 0)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # Indexing processes die with the build; none is left writing.
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)
     if current_generation(location).name != "gen-000001":
         pytest.fail(f"the build finished within {delay} s; the test needs a bigger source")
     assert totals(location, queries) == before
