@@ -13,6 +13,7 @@ Whoosh's ``all_ids()`` over a table of queries.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Set as AbstractSet
 from itertools import accumulate
 from threading import Lock
 from typing import Any
@@ -26,7 +27,7 @@ __all__ = ["TermSetCache", "match_set"]
 class TermSetCache:
     """Posting sets of recently used terms, bounded by their total size."""
 
-    def __init__(self, max_items: int = 4_000_000) -> None:
+    def __init__(self, max_items: int = 1_500_000) -> None:
         self.max_items = max_items
         self._sets: OrderedDict[tuple[str, bytes], frozenset[int]] = OrderedDict()
         self._size = 0
@@ -101,6 +102,71 @@ def term_set(
     return result
 
 
+def _positions(
+    searcher: Any, fieldname: str, btext: bytes, wanted: AbstractSet[int]
+) -> dict[int, list[int]]:
+    """Positions of a term in each of the ``wanted`` documents (global numbers)."""
+    out: dict[int, list[int]] = {}
+    reader = searcher.reader()
+    key = (fieldname, btext)
+    if key not in reader:
+        return out
+    for seg, offset in reader.leaf_readers():
+        if key not in seg:
+            continue
+        fmt = seg.schema[fieldname].format
+        decode = fmt.decode_positions
+        m = seg._terms.matcher(fieldname, btext, fmt)
+        while m.is_active():
+            if m._data is None:
+                m._read_data()
+            ids = m._data[0]
+            values = m._data[2]
+            for i, d in enumerate(ids if m._byteids else accumulate(ids)):
+                g = d + offset
+                if g in wanted:
+                    out[g] = decode(values[i])
+            if m._lastblock:
+                break
+            m._next_block()
+    return out
+
+
+def _in_sequence(positions: list[list[int]], slop: int) -> bool:
+    """Whether the words occur in order, each within ``slop`` positions of the last."""
+    if slop == 1:
+        rest = [set(p) for p in positions[1:]]
+        return any(all(p + j in r for j, r in enumerate(rest, 1)) for p in positions[0])
+    for start in positions[0]:
+        prev = start
+        for later in positions[1:]:
+            nxt = next((q for q in later if 0 < q - prev <= slop), None)
+            if nxt is None:
+                break
+            prev = nxt
+        else:
+            return True
+    return False
+
+
+def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> frozenset[int]:
+    """Documents holding the phrase: the words' sets intersected, then positions checked
+    only for those candidates (Whoosh's span matcher walks every posting in Python)."""
+    words = [w if isinstance(w, bytes) else w.encode("utf-8") for w in q.words]
+    sets = sorted((term_set(searcher, q.fieldname, w, cache) for w in words), key=len)
+    candidates: frozenset[int] = sets[0]
+    for other in sets[1:]:
+        candidates = candidates & other
+        if not candidates:
+            return frozenset()
+    if len(words) == 1:
+        return candidates
+    per_word = [_positions(searcher, q.fieldname, w, candidates) for w in words]
+    return frozenset(
+        d for d in candidates if _in_sequence([pw[d] for pw in per_word], max(1, q.slop))
+    )
+
+
 def match_set(
     q: wq.Query, searcher: Any, live: frozenset[int], cache: TermSetCache | None = None
 ) -> frozenset[int] | set[int]:
@@ -111,6 +177,8 @@ def match_set(
         return live
     if isinstance(q, wq.Term):
         return term_set(searcher, q.fieldname, q.text, cache)
+    if isinstance(q, wq.Phrase) and q.words:
+        return phrase_set(q, searcher, cache)
     if isinstance(q, wq.MultiTerm):
         reader = searcher.reader()
         out: set[int] = set()
