@@ -147,10 +147,14 @@ def _run(
     _print_report(report, index_dir)
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _print_report(r: RunReport, index_dir: Path) -> None:
     done = r.indexed + r.updated + r.unchanged
     click.echo(
-        f"{r.kind.capitalize()} of {index_dir}: {done:,} articles read in {r.seconds:.1f} s "
+        f"{r.kind.capitalize()} of {index_dir}: {_n(done, 'article')} read in {r.seconds:.1f} s "
         f"({r.articles_per_second:,.0f} articles/s); the index now holds {r.articles:,}."
     )
     click.echo(

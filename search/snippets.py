@@ -18,7 +18,7 @@ from search.schema import _WORD, normalize_word
 __all__ = ["highlight_text", "make_snippet", "plain_snippet"]
 
 #: About how many characters of context a passage has.
-PASSAGE_CHARS = 160
+PASSAGE_CHARS = 110
 MAX_PASSAGES = 3
 ELLIPSIS = "…"
 
