@@ -210,6 +210,16 @@ def rank(
                     w = weights[i]
                     scores[d] = get(d, 0.0) + w * k1p1 / (w + c0 + c1 * fl[d])
             continue
+        if not scores:
+            # The first term: build the table in one comprehension (the common case of
+            # a one-word query is this loop alone).
+            scores = {
+                d: w * k1p1 / (w + c0 + c1 * fl[d])
+                for d, w in zip(ids, weights, strict=True)
+                if d in matched
+            }
+            get = scores.get
+            continue
         for d, w in zip(ids, weights, strict=True):
             if d in matched:
                 scores[d] = get(d, 0.0) + w * k1p1 / (w + c0 + c1 * fl[d])
@@ -218,4 +228,16 @@ def rank(
         for d in matched:
             if d not in scores:
                 scores[d] = 0.0
-    return heapq.nsmallest(k, scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    return _top(scores, k)
+
+
+def _top(scores: dict[int, float], k: int) -> list[tuple[int, float]]:
+    """The k highest (docnum, score), ties by lower docnum, without a Python key per item."""
+    if len(scores) <= k:
+        chosen = list(scores.items())
+    else:
+        # The k-th best score, then everything at or above it (ties included).
+        threshold = heapq.nlargest(k, scores.values())[-1]
+        chosen = [(d, s) for d, s in scores.items() if s >= threshold]
+    chosen.sort(key=lambda kv: (-kv[1], kv[0]))
+    return chosen[:k]

@@ -80,6 +80,9 @@ class Snapshot:
     term_cache: TermSetCache = field(default_factory=TermSetCache)
     #: The index's words for "did you mean" and fuzzy terms (loaded on first use).
     lexicon: Lexicon | None = None
+    #: Document numbers per year-month and per section (for facet counts of big sets).
+    ym_sets: dict[int, frozenset[int]] = field(default_factory=dict)
+    section_sets: dict[int, frozenset[int]] = field(default_factory=dict)
     #: Decoded postings of recently ranked terms (see search.ranking).
     posting_cache: PostingCache = field(default_factory=PostingCache)
     _lengths: FieldLengths | None = None
@@ -177,9 +180,18 @@ def _load_snapshot(location: Path) -> Snapshot:
         live=live,
         by_date_desc=by_date_desc,
         live_set=frozenset(live),
+        ym_sets=_groups(live, ym),
+        section_sets=_groups(live, section),
         lexicon=Lexicon(reader),
         summary=read_summary(gen),
     )
+
+
+def _groups(live: list[int], column: array[int]) -> dict[int, frozenset[int]]:
+    groups: dict[int, list[int]] = {}
+    for d in live:
+        groups.setdefault(column[d], []).append(d)
+    return {v: frozenset(ds) for v, ds in groups.items()}
 
 
 def _fingerprint(location: Path) -> tuple[str, int]:
