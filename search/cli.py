@@ -439,5 +439,56 @@ def _print_page(r: SearchPage) -> None:
         )
 
 
+# ---------------------------------------------------------------------- serve
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Server processes [default: one per core]. Searching is CPU-bound Python: "
+    "processes, not threads.",
+)
+@click.option(
+    "--reload",
+    is_flag=True,
+    help="Development only: Flask's own server, restarting when the code changes.",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Development only: Flask's own server with its debugger. Never in production.",
+)
+@index_option
+@engine_errors
+def serve(
+    host: str, port: int, workers: int | None, reload: bool, debug: bool, index_dir: Path
+) -> None:
+    """Serve the search page and the JSON API (gunicorn, one process per core)."""
+    from search.store import IndexStore
+    from web import create_app  # the web front end is loaded only to serve
+
+    # Fail now, in one line, if the index cannot be read; each worker opens its own.
+    probe = IndexStore(index_dir)
+    probe.snapshot()
+    probe.close()
+    app = create_app({"INDEX": str(index_dir)})
+    if reload or debug:
+        app.run(host=host, port=port, debug=debug, use_reloader=reload)
+        return
+    from web.server import run_gunicorn
+
+    run_gunicorn(app, host, port, workers or os.cpu_count() or 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

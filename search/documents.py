@@ -1,0 +1,164 @@
+"""One article from the index: for the article page and ``/api/articles/<id>``.
+
+Gives the whole article as indexed, its body highlighted for the query a reader
+arrived with, the articles most like it (Whoosh's key-term extraction, ranked by our
+BM25F), and the previous/next stories when their titles are in the archive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+from whoosh import query as wq
+
+from search.articles import Article
+from search.errors import NotFound
+from search.matching import match_set
+from search.query_text import prepare
+from search.querying import _highlight_terms, _parser
+from search.ranking import rank
+from search.snippets import highlight_text
+from search.store import IndexStore, Snapshot, day_date, open_store
+
+__all__ = ["ArticleLink", "ArticleView", "get_article"]
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+MORE_LIKE_THIS = 5
+
+
+@dataclass(frozen=True)
+class ArticleLink:
+    """Another article, as a link."""
+
+    id: str
+    title: str
+    published: date
+
+    @property
+    def url(self) -> str:
+        return f"/articles/{self.id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "published": self.published.isoformat(),
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """An article with what its page shows around it."""
+
+    article: Article
+    #: The title, standfirst and body paragraphs, escaped, the query's terms marked.
+    title_html: Markup
+    standfirst_html: Markup
+    body_html: list[Markup]
+    more_like_this: list[ArticleLink] = field(default_factory=list)
+    previous: ArticleLink | None = None
+    next: ArticleLink | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.article.to_dict()
+        d.pop("path", None)  # where the file lives on the server is not the reader's business
+        d["url"] = f"/articles/{self.article.id}"
+        d["more_like_this"] = [a.to_dict() for a in self.more_like_this]
+        d["previous"] = self.previous.to_dict() if self.previous else None
+        d["next"] = self.next.to_dict() if self.next else None
+        return d
+
+
+def _article(snap: Snapshot, docnum: int) -> Article:
+    f = snap.searcher.stored_fields(docnum)
+    crawled = f.get("crawled")
+    return Article(
+        id=f["id"],
+        path=f.get("path") or "",
+        title=f.get("title") or "",
+        published=day_date(snap.day[docnum]),
+        body=tuple(p for p in (f.get("body") or "").split("\n\n") if p),
+        standfirst=f.get("standfirst") or "",
+        crawled=date.fromisoformat(crawled) if crawled else None,
+        reading_minutes=f.get("reading_minutes"),
+        section=f.get("section") or "",
+        source=f.get("source") or "",
+        related=tuple(f.get("related") or ()),
+        previous_title=f.get("previous_title") or "",
+        next_title=f.get("next_title") or "",
+        content_hash=f.get("content_hash") or "",
+    )
+
+
+def _link(snap: Snapshot, docnum: int) -> ArticleLink:
+    f = snap.searcher.stored_fields(docnum)
+    return ArticleLink(f["id"], f.get("title") or "", day_date(snap.day[docnum]))
+
+
+def _by_title(snap: Snapshot, title: str) -> ArticleLink | None:
+    """The newest article whose headline is exactly ``title``, if any."""
+    if not title.strip():
+        return None
+    words = [t.text for t in snap.searcher.schema["title"].analyzer(title)]
+    if not words:
+        return None
+    q: wq.Query = wq.Phrase("title", words) if len(words) > 1 else wq.Term("title", words[0])
+    found = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
+    wanted = " ".join(title.split()).casefold()
+    best: int | None = None
+    for d in found:
+        got = " ".join((snap.searcher.stored_fields(d).get("title") or "").split()).casefold()
+        if got == wanted and (best is None or snap.day[d] > snap.day[best]):
+            best = d
+    return _link(snap, best) if best is not None else None
+
+
+def _more_like(snap: Snapshot, docnum: int, article: Article) -> list[ArticleLink]:
+    text = " ".join([article.title, article.standfirst, article.text])
+    keys = snap.searcher.key_terms_from_text("body", text, numterms=12)
+    if not keys:
+        return []
+    q = wq.Or([wq.Term("body", word, boost=weight) for word, weight in keys])
+    matched = set(match_set(q, snap.searcher, snap.live_set, snap.term_cache))
+    matched.discard(docnum)
+    ranked = rank(
+        q, snap.searcher, matched, MORE_LIKE_THIS, snap.field_lengths(), snap.posting_cache
+    )
+    return [_link(snap, d) for d, _ in ranked]
+
+
+def get_article(
+    article_id: str, query: str = "", *, index: IndexStore | str | Path | None = None
+) -> ArticleView:
+    """The article with this id, or raise :class:`NotFound`.
+
+    ``query`` (the search a reader came from) marks its terms in the title and text.
+    """
+    if not _ID.fullmatch(article_id or ""):
+        raise NotFound(f"no article with id {article_id!r}")
+    snap = open_store(index).snapshot()
+    docnum = snap.docnum_for(article_id)
+    article = _article(snap, docnum)
+    terms: frozenset[str] = frozenset()
+    title_terms: frozenset[str] = frozenset()
+    text = prepare(query or "").text
+    if text.strip():
+        q = _parser().parse(text).normalize()
+        if q is not wq.NullQuery:
+            terms = _highlight_terms(q, snap)
+            title_terms = _highlight_terms(q, snap, ("title",))
+    return ArticleView(
+        article=article,
+        title_html=highlight_text(article.title, title_terms),
+        standfirst_html=highlight_text(article.standfirst, terms),
+        body_html=[highlight_text(p, terms) for p in article.body],
+        more_like_this=_more_like(snap, docnum, article),
+        previous=_by_title(snap, article.previous_title),
+        next=_by_title(snap, article.next_title),
+    )

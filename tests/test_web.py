@@ -1,0 +1,296 @@
+"""The Flask app through its test client: every route, every parameter, every error."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from search.indexing import build
+from web import create_app
+from web.errors import error_body
+
+ARTICLES = [
+    {"id": "a1", "title": "Oil prices rise", "published": "2023-01-05", "section": "Markets",
+     "standfirst": "Markets react, reports Test Wire", "body": "Crude oil prices rose sharply in Asia."},
+    {"id": "a2", "title": "Coffee harvest in Brazil", "published": "2023-02-10",
+     "section": "Agriculture", "body": "Brazil coffee growers expect a record crop.",
+     "previous_title": "Oil prices rise"},
+    {"id": "a3", "title": "Coffee prices fall", "published": "2022-06-01", "section": "Markets",
+     "body": "Coffee traders in Vietnam saw prices fall."},
+    {"id": "evil", "title": "Zebra <script>alert('t')</script>", "published": "2021-03-03",
+     "section": "<b>Sec</b>", "standfirst": '<img src=x onerror="alert(1)">',
+     "body": "The zebra said <script>alert(\"b\")</script> and <img src=x onerror=alert(2)> 'q'."},
+]  # fmt: skip
+for i in range(30):
+    ARTICLES.append({"id": f"w{i}", "title": f"Wheat report {i}", "published": f"2020-{1 + i % 12:02d}-15",
+                     "section": "Agriculture", "body": f"Wheat exports number {i}."})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    src = tmp_path_factory.mktemp("web-src")
+    with open(src / "a.jsonl", "w", encoding="utf-8") as f:
+        for a in ARTICLES:
+            f.write(json.dumps(a) + "\n")
+    location = tmp_path_factory.mktemp("web") / "index"
+    build([src], location)
+    return location
+
+
+@pytest.fixture(scope="module")
+def app(index_dir: Path) -> Flask:
+    return create_app({"TESTING": True, "INDEX": str(index_dir)})
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as c:
+        yield c
+
+
+def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
+    """Every API error: the status, JSON, and exactly the one envelope."""
+    assert response.status_code == status
+    assert response.content_type == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"status", "code", "message"}
+    assert body["error"]["status"] == status
+    if code:
+        assert body["error"]["code"] == code
+    assert body["error"]["message"] and "\n" not in body["error"]["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+def test_error_body_shape() -> None:
+    assert error_body(400, "page: bad") == {
+        "error": {"status": 400, "code": "bad_request", "message": "page: bad"}
+    }
+
+
+# ------------------------------------------------------------------------- API
+
+
+def test_api_search_shape(client: FlaskClient) -> None:
+    r = client.get("/api/search?q=coffee")
+    assert r.status_code == 200
+    data = r.get_json()
+    assert list(data)[:6] == ["query", "total", "page", "per_page", "took_ms", "sort"]
+    assert data["total"] == 2
+    hit = data["results"][0]
+    assert set(hit) == {"id", "title", "published", "section", "source", "url", "score", "snippet"}
+    assert hit["url"] == f"/articles/{hit['id']}"
+    assert "<mark>" in hit["snippet"]
+    assert data["facets"]["year"] == [{"value": "2022", "count": 1}, {"value": "2023", "count": 1}]
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("query", "total"),
+    [
+        ("q=coffee&from=2023", 1),
+        ("q=coffee&to=2022-12", 1),
+        ("q=&section=Markets", 2),
+        ("q=wheat&from=2020-03&to=2020-03", 3),
+        ("q=wheat&per_page=5&page=2", 30),
+        ("q=wheat&sort=newest", 30),
+        ("q=wheat&sort=oldest", 30),
+        ("q=" + "x" * 1999, 0),
+        ('q="unclosed', 0),
+        ("q=AND OR NOT", 34),
+    ],
+)
+def test_api_search_parameters(client: FlaskClient, query: str, total: int) -> None:
+    r = client.get("/api/search?" + query)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["total"] == total
+
+
+def test_api_paging_and_sorting(client: FlaskClient) -> None:
+    p2 = client.get("/api/search?q=wheat&per_page=5&page=2&sort=oldest").get_json()
+    assert p2["page"] == 2 and p2["per_page"] == 5 and len(p2["results"]) == 5
+    dates = [h["published"] for h in p2["results"]]
+    assert dates == sorted(dates)
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("page=abc", "page"),
+        ("page=1.5", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=101", "per_page"),
+        ("per_page=ten", "per_page"),
+        ("from=yesterday", "from"),
+        ("to=2023-02-30", "to"),
+        ("from=2023-05&to=2023-04", "from"),
+        ("page=1001&per_page=10", "page"),
+        ("sort=best", "sort"),
+        ("q=" + "x" * 2001, "q"),
+    ],
+)
+def test_api_bad_parameters_are_400(client: FlaskClient, query: str, param: str) -> None:
+    body = assert_error(client.get("/api/search?" + query), 400, "invalid_parameter")
+    assert body["error"]["message"].startswith(param + ":")
+
+
+def test_api_article(client: FlaskClient) -> None:
+    data = client.get("/api/articles/a2").get_json()
+    assert data["title"] == "Coffee harvest in Brazil"
+    assert data["body"] == ["Brazil coffee growers expect a record crop."]
+    assert data["previous"] == {"id": "a1", "title": "Oil prices rise", "published": "2023-01-05",
+                                "url": "/articles/a1"}  # fmt: skip
+    assert data["next"] is None
+    assert "path" not in data
+    assert all(set(r) == {"id", "title", "published", "url"} for r in data["more_like_this"])
+
+
+@pytest.mark.parametrize("path", ["/api/articles/nope", "/api/articles/..%2F..%2Fetc%2Fpasswd",
+                                  "/api/nothing", "/api"])  # fmt: skip
+def test_api_404(client: FlaskClient, path: str) -> None:
+    assert_error(client.get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_api_405(client: FlaskClient, method: str) -> None:
+    r = getattr(client, method)("/api/search")
+    assert_error(r, 405, "method_not_allowed")
+    assert "GET" in r.headers["Allow"]
+
+
+def test_api_health(client: FlaskClient) -> None:
+    data = client.get("/api/health").get_json()
+    assert data["ok"] is True and data["articles"] == len(ARTICLES)
+    assert data["generation"] == "gen-000001"
+    assert data["built_at"]
+
+
+def test_api_health_without_index(tmp_path: Path) -> None:
+    client = create_app({"TESTING": True, "INDEX": str(tmp_path / "none")}).test_client()
+    body = assert_error(client.get("/api/health"), 503, "index_unavailable")
+    assert "news-search index build" in body["error"]["message"]
+    r = client.get("/")
+    assert r.status_code == 503 and b"news-search index build" in r.data
+
+
+def test_openapi_document(client: FlaskClient) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["openapi"] == "3.1.0"
+    assert set(doc["paths"]) == {"/api/search", "/api/articles/{id}", "/api/health",
+                                 "/api/openapi.json"}  # fmt: skip
+    names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
+    assert names == ["q", "from", "to", "section", "sort", "page", "per_page"]
+
+
+def test_api_json_equals_cli_json(client: FlaskClient, index_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    cli = CliRunner().invoke(main, ["query", "coffee", "--json", "--index", str(index_dir)])
+    api = client.get("/api/search?q=coffee").get_json()
+    cli_data = json.loads(cli.output)
+    for d in (cli_data, api):
+        d.pop("took_ms")
+    assert cli_data == api
+
+
+# ----------------------------------------------------------------------- pages
+
+
+def test_search_page(client: FlaskClient) -> None:
+    r = client.get("/?q=coffee")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'value="coffee"' in html
+    assert '<strong id="total">2</strong>' in html
+    assert "<mark>coffee</mark>" in html or "<mark>Coffee</mark>" in html
+    assert 'href="/articles/a2?q=coffee"' in html
+    assert 'class="facet-year" href="/?q=coffee&amp;from=2022&amp;to=2022"' in html
+    assert "<svg" in html and "<rect" in html
+
+
+def test_year_then_month_facets(client: FlaskClient) -> None:
+    html = client.get("/?q=wheat&from=2020&to=2020").get_data(as_text=True)
+    assert "Months of 2020" in html
+    assert 'href="/?q=wheat&amp;from=2020-03&amp;to=2020-03"' in html
+    month = client.get("/?q=wheat&from=2020-03&to=2020-03").get_data(as_text=True)
+    assert '<strong id="total">3</strong>' in month
+    assert "2020-03-01 to 2020-03-31" in month
+    assert 'aria-label="Remove the date filter"' in month
+
+
+def test_section_filter_and_removal(client: FlaskClient) -> None:
+    html = client.get("/?q=&section=Markets").get_data(as_text=True)
+    assert "Section: Markets" in html
+    assert 'href="/" aria-label="Remove the section filter"' in html
+
+
+def test_pagination_links(client: FlaskClient) -> None:
+    html = client.get("/?q=wheat&page=2").get_data(as_text=True)
+    assert 'rel="prev" href="/?q=wheat&amp;page=1"' in html
+    assert 'rel="next" href="/?q=wheat&amp;page=3"' in html
+    assert '<span aria-current="page">2</span>' in html
+
+
+def test_did_you_mean_and_empty_state(client: FlaskClient) -> None:
+    html = client.get("/?q=cofee").get_data(as_text=True)
+    assert '<a id="suggestion" href="/?q=coffee">coffee</a>' in html
+    assert "No articles match" in html and "fewer or more general words" in html
+
+
+def test_notes_are_shown(client: FlaskClient) -> None:
+    html = client.get('/?q="coffee').get_data(as_text=True)
+    assert "an unclosed quote was ignored" in html
+
+
+def test_article_page(client: FlaskClient) -> None:
+    html = client.get("/articles/a2?q=coffee").get_data(as_text=True)
+    assert "<h1>" in html and "<mark>Coffee</mark> harvest in Brazil" in html
+    assert "Brazil <mark>coffee</mark> growers" in html
+    assert 'rel="prev" href="/articles/a1"' in html
+    assert "Related articles" in html
+
+
+def test_page_errors(client: FlaskClient) -> None:
+    r = client.get("/articles/nope")
+    assert (
+        r.status_code == 404 and b"Not found" in r.data and r.content_type.startswith("text/html")
+    )
+    r = client.get("/?page=0")
+    assert r.status_code == 400 and b"page: must be a whole number" in r.data
+    assert client.get("/nowhere").status_code == 404
+    assert client.post("/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "url", ["/?q=zebra", "/?q=zebra+<script>alert(9)</script>", "/articles/evil?q=zebra",
+            "/?q=<img+src=x+onerror=alert(1)>&section=<b>Sec</b>", "/?q=\"'><script>x</script>"],
+)  # fmt: skip
+def test_hostile_text_is_inert_in_pages(client: FlaskClient, url: str) -> None:
+    html = client.get(url).get_data(as_text=True)
+    assert "<script" not in html
+    assert "<img" not in html and "<b>Sec</b>" not in html
+    # Only <mark> survives as markup from our text.
+    body = html.split('<main id="main">', 1)[1]
+    assert set(re.findall(r"<(mark|script|img|b)\b", body)) <= {"mark"}
+
+
+def test_hostile_text_is_escaped_in_json(client: FlaskClient) -> None:
+    data = client.get("/api/search?q=zebra").get_json()
+    (hit,) = data["results"]
+    assert hit["title"] == "Zebra <script>alert('t')</script>"  # JSON carries the text as text
+    assert "<script" not in hit["snippet"] and "<img" not in hit["snippet"]
+    article = client.get("/api/articles/evil").get_json()
+    assert article["standfirst"] == '<img src=x onerror="alert(1)">'

@@ -1,0 +1,51 @@
+"""The web front end: the readers' search page and the developers' JSON API.
+
+Both call the engine's one ``search()``; nothing here knows how the index works.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from search.store import IndexStore, default_location, open_store
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The application: defaults, then ``instance/config.py``, then the environment
+    (``NEWS_SEARCH_INDEX``), then ``config`` (tests pass theirs here)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        INDEX=str(default_location()),
+        PER_PAGE=10,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("NEWS_SEARCH_INDEX"):
+        app.config["INDEX"] = os.environ["NEWS_SEARCH_INDEX"]
+    if config:
+        app.config.from_mapping(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    init_app(app)
+
+    from web import api, errors, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
+    return app
+
+
+def init_app(app: Flask) -> None:
+    """Open the index once per process; every request reuses it."""
+    app.extensions["news_search"] = open_store(app.config["INDEX"])
+
+
+def store(app: Flask) -> IndexStore:
+    s: IndexStore = app.extensions["news_search"]
+    return s

@@ -1,0 +1,62 @@
+"""The JSON API: the same searches as the page, for developers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from search.documents import get_article
+from search.querying import search
+from web import store
+from web.openapi import openapi_document
+from web.params import search_params
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    """Let pages on other origins read the API (it only serves GETs)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.get("/search")
+def api_search() -> Any:
+    """Search the archive: the JSON of `news-search query --json`."""
+    params = search_params(request.args, current_app.config["PER_PAGE"])
+    page = search(**params, index=store(current_app))
+    return jsonify(page.to_dict())
+
+
+@bp.get("/articles/<article_id>")
+def api_article(article_id: str) -> Any:
+    """One article, whole, with related articles and its neighbours."""
+    view = get_article(article_id, request.args.get("q", ""), index=store(current_app))
+    return jsonify(view.to_dict())
+
+
+@bp.get("/health")
+def health() -> Any:
+    """Whether the index can be read, how many articles it holds, and which build it is."""
+    snap = store(current_app).snapshot()
+    return jsonify(
+        {
+            "ok": True,
+            "articles": snap.doc_count,
+            "generation": snap.generation,
+            "toc_generation": snap.toc_generation,
+            "built_at": snap.summary.get("built_at"),
+            "updated_at": snap.summary.get("updated_at"),
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document(request.host_url.rstrip("/")))

@@ -1,0 +1,85 @@
+"""Errors: one JSON envelope for the API, one page for readers, built in one place."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from search.errors import (
+    IndexCorrupt,
+    IndexLocked,
+    IndexMissing,
+    InvalidParameter,
+    NewsSearchError,
+    NotFound,
+)
+
+__all__ = ["error_body", "init_app"]
+
+log = logging.getLogger("news_search.web")
+
+_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    500: "internal_error",
+    503: "index_unavailable",
+}
+
+
+def error_body(status: int, message: str, code: str | None = None) -> dict[str, Any]:
+    """The one JSON shape of every API error."""
+    return {
+        "error": {"status": status, "code": code or _CODES.get(status, "error"), "message": message}
+    }
+
+
+def _wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _respond(status: int, message: str, code: str | None = None) -> Response | tuple[Any, int]:
+    if _wants_json():
+        response = jsonify(error_body(status, message, code))
+        response.status_code = status
+        return response
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(InvalidParameter)
+    def invalid(e: InvalidParameter) -> Any:
+        return _respond(400, str(e), "invalid_parameter")
+
+    @app.errorhandler(NotFound)
+    def not_found(e: NotFound) -> Any:
+        return _respond(404, str(e))
+
+    @app.errorhandler(IndexMissing)
+    @app.errorhandler(IndexCorrupt)
+    @app.errorhandler(IndexLocked)
+    def unavailable(e: NewsSearchError) -> Any:
+        log.error("index unavailable: %s", e)
+        return _respond(503, str(e))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> Any:
+        status = e.code or 500
+        message = e.description or e.name
+        if status == 404 and not isinstance(e.description, str):
+            message = "no such page"
+        response = _respond(status, message)
+        allowed = getattr(e, "valid_methods", None)
+        if status == 405 and allowed and isinstance(response, Response):
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception) -> Any:
+        ref = uuid.uuid4().hex[:12]
+        log.exception("unexpected error %s on %s %s", ref, request.method, request.path)
+        return _respond(500, f"something went wrong on our side (reference {ref})")

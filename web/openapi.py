@@ -1,0 +1,277 @@
+"""The OpenAPI 3.1 document of the JSON API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.querying import MAX_PER_PAGE, SORTS
+
+__all__ = ["openapi_document"]
+
+_DATE_PARAM = {
+    "type": "string",
+    "maxLength": 2000,
+    "description": "YYYY, YYYY-MM or YYYY-MM-DD (a period's first day for `from`, last for `to`).",
+}
+
+
+def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _ok(schema: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+FACET_LIST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["value", "count"],
+        "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}},
+    },
+}
+LINK = {
+    "type": "object",
+    "required": ["id", "title", "published", "url"],
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "published": {"type": "string", "format": "date"},
+        "url": {"type": "string"},
+    },
+}
+
+
+def openapi_document(server: str = "") -> dict[str, Any]:
+    search_params = [
+        _param(
+            "q",
+            {"type": "string", "maxLength": 2000},
+            'The query: words (all required), OR, NOT or -word, "phrases", title:word, '
+            "prefix*, word~, date:2023, date:[2023-01 to 2023-06]. Never rejected: what "
+            "cannot be read is ignored and reported in `notes`.",
+        ),
+        _param("from", _DATE_PARAM, "Earliest publication date."),
+        _param("to", _DATE_PARAM, "Latest publication date."),
+        _param("section", {"type": "string", "maxLength": 2000}, "Only articles of this section."),
+        _param(
+            "sort",
+            {"type": "string", "enum": list(SORTS), "default": "relevance"},
+            "Order of the results.",
+        ),
+        _param(
+            "page",
+            {"type": "integer", "minimum": 1, "default": 1},
+            "Page of results; no page may reach past the first 10,000 results.",
+        ),
+        _param(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+            "Results per page.",
+        ),
+    ]
+    errors = {
+        "400": _error("A parameter cannot be used (the message says which and why)."),
+        "404": _error("No such article or route."),
+        "405": _error("Only GET (and HEAD) are served."),
+        "503": _error("The index cannot be read right now."),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "news-search API",
+            "version": "1.0.0",
+            "description": "Full-text search over an archive of news articles. Every error "
+            "has the same JSON envelope. All endpoints allow cross-origin GETs.",
+        },
+        "servers": [{"url": server or "/"}],
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search the archive",
+                    "parameters": search_params,
+                    "responses": {"200": _ok("SearchPage", "A page of results."), **errors},
+                }
+            },
+            "/api/articles/{id}": {
+                "get": {
+                    "operationId": "getArticle",
+                    "summary": "One article",
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "The article id.",
+                        },
+                        _param(
+                            "q",
+                            {"type": "string", "maxLength": 2000},
+                            "A query whose terms to mark (ignored in the JSON).",
+                        ),
+                    ],
+                    "responses": {"200": _ok("Article", "The article."), **errors},
+                }
+            },
+            "/api/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Whether the index can be read",
+                    "responses": {"200": _ok("Health", "The index answers."), **errors},
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["status", "code", "message"],
+                            "properties": {
+                                "status": {"type": "integer"},
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "Hit": {
+                    "type": "object",
+                    "required": [
+                        "id",
+                        "title",
+                        "published",
+                        "section",
+                        "source",
+                        "url",
+                        "score",
+                        "snippet",
+                    ],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "published": {"type": "string", "format": "date"},
+                        "section": {"type": "string"},
+                        "source": {"type": "string"},
+                        "url": {"type": "string"},
+                        "score": {"type": ["number", "null"]},
+                        "snippet": {
+                            "type": "string",
+                            "description": "HTML: escaped text, matches in <mark>.",
+                        },
+                    },
+                },
+                "SearchPage": {
+                    "type": "object",
+                    "required": [
+                        "query",
+                        "total",
+                        "page",
+                        "per_page",
+                        "took_ms",
+                        "results",
+                        "facets",
+                        "suggestion",
+                        "notes",
+                    ],
+                    "properties": {
+                        "query": {"type": "string"},
+                        "total": {"type": "integer", "minimum": 0},
+                        "page": {"type": "integer", "minimum": 1},
+                        "per_page": {"type": "integer", "minimum": 1},
+                        "took_ms": {"type": "number"},
+                        "sort": {"type": "string", "enum": list(SORTS)},
+                        "filters": {
+                            "type": "object",
+                            "properties": {
+                                "from": {"type": ["string", "null"]},
+                                "to": {"type": ["string", "null"]},
+                                "section": {"type": ["string", "null"]},
+                            },
+                        },
+                        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+                        "facets": {
+                            "type": "object",
+                            "required": ["year", "month", "section"],
+                            "properties": {
+                                "year": FACET_LIST,
+                                "month": FACET_LIST,
+                                "section": FACET_LIST,
+                            },
+                        },
+                        "suggestion": {"type": ["string", "null"]},
+                        "notes": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "Article": {
+                    "type": "object",
+                    "required": ["id", "title", "published", "body", "url"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "published": {"type": "string", "format": "date"},
+                        "crawled": {"type": ["string", "null"], "format": "date"},
+                        "reading_minutes": {"type": ["integer", "null"]},
+                        "standfirst": {"type": "string"},
+                        "body": {"type": "array", "items": {"type": "string"}},
+                        "section": {"type": "string"},
+                        "source": {"type": "string"},
+                        "related": {"type": "array", "items": {"type": "string"}},
+                        "previous_title": {"type": "string"},
+                        "next_title": {"type": "string"},
+                        "content_hash": {"type": "string"},
+                        "url": {"type": "string"},
+                        "more_like_this": {"type": "array", "items": LINK},
+                        "previous": {"oneOf": [LINK, {"type": "null"}]},
+                        "next": {"oneOf": [LINK, {"type": "null"}]},
+                    },
+                },
+                "Health": {
+                    "type": "object",
+                    "required": ["ok", "articles", "generation"],
+                    "properties": {
+                        "ok": {"type": "boolean"},
+                        "articles": {"type": "integer"},
+                        "generation": {"type": "string"},
+                        "toc_generation": {"type": "integer"},
+                        "built_at": {"type": ["string", "null"]},
+                        "updated_at": {"type": ["string", "null"]},
+                    },
+                },
+            }
+        },
+    }

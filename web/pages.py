@@ -1,0 +1,119 @@
+"""The readers' pages: search with facets and a histogram, and the article page."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from search.documents import get_article
+from search.querying import SORTS, SearchPage, search
+from web import store
+from web.params import search_params
+
+bp = Blueprint("pages", __name__)
+
+
+def _link(params: dict[str, Any], **changes: Any) -> str:
+    """This search with some parameters changed (None removes one); back to page 1."""
+    args = {
+        "q": params.get("query") or None,
+        "from": params.get("date_from"),
+        "to": params.get("date_to"),
+        "section": params.get("section"),
+        "sort": params.get("sort") if params.get("sort") != "relevance" else None,
+    }
+    args.update(changes)
+    return url_for("pages.index", **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+@dataclass
+class Bar:
+    label: str
+    count: int
+    href: str
+    x: float
+    height: float
+
+
+def _histogram(
+    page: SearchPage, params: dict[str, Any], width: int = 600, height: int = 80
+) -> list[Bar]:
+    """Bars of matches over time: by month when they span three years or less, else by year."""
+    months = page.facets["month"]
+    if not months:
+        return []
+    first, last = months[0].value, months[-1].value
+    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
+    if span <= 36:
+        counts = {c.value: c.count for c in months}
+        y, m = int(first[:4]), int(first[5:])
+        keys = []
+        for _ in range(span):
+            keys.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    else:
+        counts = {c.value: c.count for c in page.facets["year"]}
+        keys = [str(y) for y in range(int(first[:4]), int(last[:4]) + 1)]
+    peak = max(counts.values())
+    step = width / len(keys)
+    return [
+        Bar(
+            label=k,
+            count=counts.get(k, 0),
+            href=_link(params, **{"from": k, "to": k}),
+            x=i * step,
+            height=max(1.0, height * counts.get(k, 0) / peak) if counts.get(k) else 0,
+        )
+        for i, k in enumerate(keys)
+    ]
+
+
+def _active_year(page: SearchPage) -> str | None:
+    """The year the date filter covers exactly, if it is one year."""
+    a, b = page.date_from, page.date_to
+    if a and b and a == date(a.year, 1, 1) and b == date(a.year, 12, 31):
+        return str(a.year)
+    return None
+
+
+def _month_name(value: str) -> str:
+    return f"{calendar.month_abbr[int(value[5:])]} {value[:4]}"
+
+
+def _pages(page: SearchPage) -> list[int]:
+    """Page numbers to offer: the first, the last, and two either side of this one."""
+    wanted = {1, page.pages, *range(page.page - 2, page.page + 3)}
+    return sorted(p for p in wanted if 1 <= p <= page.pages)
+
+
+@bp.get("/")
+def index() -> Any:
+    """The search page (with no query: the newest articles)."""
+    params = search_params(request.args, current_app.config["PER_PAGE"])
+    params["per_page"] = current_app.config["PER_PAGE"]
+    page = search(**params, index=store(current_app))
+    year = _active_year(page)
+    return render_template(
+        "search.html",
+        page=page,
+        params=params,
+        sorts=SORTS,
+        link=lambda **kw: _link(params, **kw),
+        page_link=lambda n: url_for("pages.index", **{**request.args.to_dict(), "page": n}),
+        bars=_histogram(page, params),
+        active_year=year,
+        month_name=_month_name,
+        page_numbers=_pages(page),
+    )
+
+
+@bp.get("/articles/<article_id>")
+def article(article_id: str) -> Any:
+    """One article, whole; the query it was found with is marked in it."""
+    q = request.args.get("q", "")[:2000]
+    view = get_article(article_id, q, index=store(current_app))
+    return render_template("article.html", view=view, a=view.article, q=q)

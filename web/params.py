@@ -1,0 +1,43 @@
+"""Read search parameters from a query string, the same way for the page and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from search.errors import InvalidParameter
+
+__all__ = ["search_params"]
+
+#: Longer parameter values are not queries, dates or sections.
+MAX_PARAM_CHARS = 2000
+
+
+def _text(args: MultiDict[str, str], name: str) -> str:
+    value = args.get(name, "") or ""
+    if len(value) > MAX_PARAM_CHARS:
+        raise InvalidParameter(name, f"is longer than {MAX_PARAM_CHARS:,} characters")
+    return value.strip()
+
+
+def _whole(args: MultiDict[str, str], name: str, default: int) -> int:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or len(raw) > 9:
+        raise InvalidParameter(name, f"must be a whole number, not {raw[:20]!r}")
+    return int(raw)
+
+
+def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, Any]:
+    """Keyword arguments for ``search()`` from ``q, from, to, section, sort, page, per_page``."""
+    return {
+        "query": _text(args, "q"),
+        "date_from": _text(args, "from") or None,
+        "date_to": _text(args, "to") or None,
+        "section": _text(args, "section") or None,
+        "sort": _text(args, "sort") or "relevance",
+        "page": _whole(args, "page", 1),
+        "per_page": _whole(args, "per_page", per_page),
+    }

@@ -1,0 +1,45 @@
+"""Run the app under gunicorn, the production WSGI server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+__all__ = ["run_gunicorn"]
+
+#: One line per request: client, request line, status, bytes, milliseconds.
+ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def run_gunicorn(app: Flask, host: str, port: int, workers: int) -> None:
+    """Serve until stopped (SIGTERM or SIGINT stop it gracefully)."""
+    _Server(
+        app,
+        {
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "sync",
+            "accesslog": "-",
+            "errorlog": "-",
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "proc_name": "news-search",
+        },
+    ).run()
