@@ -109,7 +109,9 @@ def make_snippet(text: str, terms: frozenset[str], fallback: str = "") -> Markup
         if e < len(text):
             piece = piece + Markup(ELLIPSIS)
         pieces.append(piece)
-    return Markup(" ").join(pieces)
+    # Two passages meet at one ellipsis, not two.
+    out = Markup(" ").join(pieces)
+    return Markup(str(out).replace(f"{ELLIPSIS} {ELLIPSIS}", f" {ELLIPSIS} "))
 
 
 def plain_snippet(text: str, limit: int = 2 * PASSAGE_CHARS) -> Markup:

@@ -11,6 +11,7 @@ __all__ = ["openapi_document"]
 _DATE_PARAM = {
     "type": "string",
     "maxLength": 2000,
+    "pattern": r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$",
     "description": "YYYY, YYYY-MM or YYYY-MM-DD (a period's first day for `from`, last for `to`).",
 }
 
