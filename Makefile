@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 INDEX  ?= index
+PORT   ?= 8000
 EXAMPLES := examples/articles
 
-.PHONY: setup run test lint clean
+.PHONY: setup index run test lint chromium clean
 
 $(BIN)/news-search: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,20 +16,31 @@ $(BIN)/news-search: pyproject.toml
 
 setup: $(BIN)/news-search
 
-## Build the index from the example articles if there is none, then search it.
-run: setup
+## The index: built from the example articles if there is none yet.
+index: setup
 	@test -L $(INDEX)/current || $(BIN)/news-search index build $(EXAMPLES) --index $(INDEX)
-	$(BIN)/news-search index stats --index $(INDEX)
-	$(BIN)/news-search query "$(or $(Q),taliban)" --index $(INDEX)
+
+## Serve the search page and the API on http://127.0.0.1:$(PORT)/ (gunicorn).
+run: index
+	$(BIN)/news-search serve --index $(INDEX) --port $(PORT)
+
+## Debian's Chromium for the browser tests (installed when we are root, as in CI).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is not installed (sudo apt-get install chromium): browser tests will skip"; \
+	  fi; }
 
 lint: setup
-	$(BIN)/ruff check search tests bench
-	$(BIN)/ruff format --check search tests bench
+	$(BIN)/ruff check search web tests bench
+	$(BIN)/ruff format --check search web tests bench
 	$(BIN)/mypy
 
-## Lint, type-check and run every test.
-test: lint
+## Lint, type-check and run every test (engine, CLI, web, live server, browser).
+test: lint chromium
 	$(BIN)/pytest -ra
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info test-artifacts

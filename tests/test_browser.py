@@ -1,0 +1,126 @@
+"""A reader's path in a real Chromium (Debian's, driven by Playwright) against gunicorn."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from search.indexing import build
+from tests.conftest import ROOT
+from tests.live import Server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() or shutil.which("chromium") is None,
+    reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does it)",
+)
+
+
+def _articles() -> list[dict[str, str]]:
+    out = []
+    for i in range(40):
+        # 25 in March 2020 (three pages), the rest spread over 2019 and 2020.
+        when = f"2020-03-{1 + i % 28:02d}" if i < 25 else f"{2019 + i % 2}-{1 + i % 12:02d}-10"
+        out.append({"id": f"w{i}", "title": f"Wheat harvest report {i}", "published": when,
+                    "section": "Agriculture",
+                    "body": f"Farmers reported wheat yields for field {i}. Prices held."})  # fmt: skip
+    out.append({"id": "x1", "title": "Zebra <script>window.pwned=1</script>",
+                "published": "2021-01-01", "body": "<img src=x onerror=window.pwned=2> zebra"})  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    src = tmp_path_factory.mktemp("browser-src")
+    with open(src / "a.jsonl", "w", encoding="utf-8") as f:
+        for a in _articles():
+            f.write(json.dumps(a) + "\n")
+    index = tmp_path_factory.mktemp("browser") / "index"
+    build([src], index)
+    srv = Server(index, tmp_path_factory.mktemp("logs") / "server.log")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+def _total(page: object) -> int:
+    return int(page.locator("#total").inner_text().replace(",", ""))  # type: ignore[attr-defined]
+
+
+def test_a_readers_path(server: Server, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})  # type: ignore[attr-defined]
+    page.goto(server.url + "/")
+    page.get_by_label("Search the archive").fill("wheat")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=wheat"))
+    assert _total(page) == 40
+    assert page.locator(".snippet mark").count() >= 10
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+
+    page.locator("a.facet-year", has_text="2020").click()
+    page.wait_for_url(re.compile(r"from=2020&to=2020"))
+    march = page.locator("li", has=page.locator("a.facet-month", has_text="Mar 2020"))
+    expected = int(march.locator(".n").inner_text())
+    assert expected == 25
+    march.locator("a").click()
+    page.wait_for_url(re.compile(r"from=2020-03&to=2020-03"))
+    assert _total(page) == expected
+
+    page.locator("a[rel=next]").first.click()
+    page.wait_for_url(re.compile(r"page=2"))
+    assert page.locator("[aria-current=page]").inner_text() == "2"
+    assert page.locator("li.hit").count() == 10
+
+    first = page.locator("li.hit h2 a").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_url(re.compile(r"/articles/w\d+"))
+    assert page.locator("h1").inner_text() == title
+    assert page.locator("article mark").count() >= 1
+
+    page.goto(server.url + "/?q=wheet")
+    assert _total(page) == 0
+    page.locator("#suggestion").click()
+    page.wait_for_url(re.compile(r"q=wheat"))
+    assert _total(page) == 40
+    page.close()
+
+
+def test_hostile_article_stays_inert(server: Server, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(server.url + "/?q=zebra")
+    assert page.locator("li.hit h2").inner_text() == "Zebra <script>window.pwned=1</script>"
+    page.locator("li.hit h2 a").click()
+    page.wait_for_url(re.compile(r"/articles/x1"))
+    assert page.evaluate("window.pwned === undefined")
+    assert page.locator("img").count() == 0
+    page.close()
+
+
+def test_works_on_a_phone(server: Server, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 375, "height": 740})  # type: ignore[attr-defined]
+    page.goto(server.url + "/?q=wheat")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, "the page scrolls sideways on a phone"
+    page.close()
