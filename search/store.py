@@ -15,6 +15,7 @@ without a restart. Snapshots are immutable; an old one stays valid for whoever h
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from array import array
@@ -33,6 +34,8 @@ from search.ranking import FieldLengths, PostingCache
 from search.spelling import Lexicon
 
 __all__ = ["IndexStore", "Snapshot", "default_location", "open_store"]
+
+log = logging.getLogger("news_search")
 
 #: Whoosh stores a datetime as microseconds since ``datetime.min``.
 _US_PER_DAY = 86_400 * 1_000_000
@@ -162,6 +165,9 @@ def _load_snapshot(location: Path) -> Snapshot:
             source.extend(_intern([srcs[i] or "" for i in range(n)], source_names, source_ix))
         live = sorted(reader.all_doc_ids())
         by_date_desc = sorted(live, key=lambda d: (day[d], d), reverse=True)
+        # Read now, not on first use: an update may delete this generation's old segment
+        # files once a newer table of contents is written.
+        lengths = FieldLengths(searcher, SCORED_FIELDS)
     except Exception as e:
         searcher.close()
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -183,6 +189,7 @@ def _load_snapshot(location: Path) -> Snapshot:
         ym_sets=_groups(live, ym),
         section_sets=_groups(live, section),
         lexicon=Lexicon(reader),
+        _lengths=lengths,
         summary=read_summary(gen),
     )
 
@@ -221,7 +228,11 @@ class IndexStore:
         self._lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
-        """The current snapshot, reloaded if the index changed since the last call."""
+        """The current snapshot, reloaded if the index changed since the last call.
+
+        If the new state cannot be opened (a switch caught half-way, a damaged
+        generation), the previous snapshot keeps answering and the next call retries.
+        """
         fp = _fingerprint(self.location)
         snap = self._snapshot
         if snap is not None and (snap.generation, snap.toc_generation) == fp:
@@ -233,8 +244,17 @@ class IndexStore:
             ):
                 # The previous snapshot is not closed here: a request may still be using
                 # it. Its files are released when the last reference goes.
-                snap = _load_snapshot(self.location)
-                self._snapshot = snap
+                try:
+                    fresh = _load_snapshot(self.location)
+                except IndexCorrupt:
+                    if snap is None:
+                        raise
+                    log.warning(
+                        "the index changed but cannot be opened yet; still serving %s",
+                        snap.generation,
+                    )
+                    return snap
+                self._snapshot = snap = fresh
             return snap
 
     def close(self) -> None:

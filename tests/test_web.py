@@ -294,3 +294,24 @@ def test_hostile_text_is_escaped_in_json(client: FlaskClient) -> None:
     assert "<script" not in hit["snippet"] and "<img" not in hit["snippet"]
     article = client.get("/api/articles/evil").get_json()
     assert article["standfirst"] == '<img src=x onerror="alert(1)">'
+
+
+def test_a_new_build_is_seen_without_restart(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.jsonl").write_text(json.dumps(ARTICLES[0]) + "\n")
+    location = tmp_path / "index"
+    build([src], location)
+    client = create_app({"TESTING": True, "INDEX": str(location)}).test_client()
+    assert client.get("/api/search?q=coffee").get_json()["total"] == 0
+    with open(src / "a.jsonl", "a") as f:
+        f.write(json.dumps(ARTICLES[1]) + "\n")
+    build([src], location)  # a new generation, switched in
+    assert client.get("/api/search?q=coffee").get_json()["total"] == 1
+    assert client.get("/api/health").get_json()["generation"] == "gen-000002"
+    from search.indexing import update
+
+    with open(src / "a.jsonl", "a") as f:
+        f.write(json.dumps(ARTICLES[2]) + "\n")
+    update([src], location)  # committed in place
+    assert client.get("/api/search?q=coffee").get_json()["total"] == 2
