@@ -15,11 +15,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Set as AbstractSet
 from itertools import accumulate
+from pickle import loads
 from threading import Lock
 from typing import Any
 
 from whoosh import query as wq
 from whoosh.matching import wrappers
+
+from search.ranking import PostingCache, postings
 
 __all__ = ["TermSetCache", "match_set"]
 
@@ -27,8 +30,17 @@ __all__ = ["TermSetCache", "match_set"]
 class TermSetCache:
     """Posting sets of recently used terms, bounded by their total size."""
 
-    def __init__(self, max_items: int = 1_500_000) -> None:
+    def __init__(
+        self,
+        max_items: int = 1_500_000,
+        postings: PostingCache | None = None,
+        deleted: frozenset[int] = frozenset(),
+    ) -> None:
         self.max_items = max_items
+        #: Where decoded postings are shared with ranking (one decode serves both).
+        self.postings = postings
+        #: Deleted document numbers, still present in posting lists until a merge.
+        self.deleted = deleted
         self._sets: OrderedDict[tuple[str, bytes], frozenset[int]] = OrderedDict()
         self._size = 0
         self._lock = Lock()
@@ -85,6 +97,11 @@ def term_set(
             return hit
     if (fieldname, btext) not in reader:
         result: frozenset[int] = frozenset()
+    elif cache is not None and cache.postings is not None:
+        ids_array, _ = postings(searcher, fieldname, btext, cache.postings)
+        result = frozenset(ids_array)
+        if cache.deleted:
+            result = result - cache.deleted
     else:
         ids: list[int] = []
         for seg, offset in reader.leaf_readers():
@@ -105,31 +122,49 @@ def term_set(
 def _positions(
     searcher: Any, fieldname: str, btext: bytes, wanted: AbstractSet[int]
 ) -> dict[int, list[int]]:
-    """Positions of a term in each of the ``wanted`` documents (global numbers)."""
+    """Positions of a term in each of the ``wanted`` documents (global numbers).
+
+    Blocks holding none of them are skipped by their maximum id, without decoding.
+    """
     out: dict[int, list[int]] = {}
     reader = searcher.reader()
     key = (fieldname, btext)
-    if key not in reader:
+    if key not in reader or not wanted:
         return out
     for seg, offset in reader.leaf_readers():
         if key not in seg:
             continue
+        end = offset + seg.doc_count_all()
+        local = sorted(d - offset for d in wanted if offset <= d < end)
+        if not local:
+            continue
         fmt = seg.schema[fieldname].format
-        decode = fmt.decode_positions
         m = seg._terms.matcher(fieldname, btext, fmt)
-        while m.is_active():
-            if m._data is None:
-                m._read_data()
-            ids = m._data[0]
-            values = m._data[2]
-            for i, d in enumerate(ids if m._byteids else accumulate(ids)):
-                g = d + offset
-                if g in wanted:
-                    out[g] = decode(values[i])
+        i = 0
+        while m.is_active() and i < len(local):
+            if local[i] <= m._maxid:
+                if m._data is None:
+                    m._read_data()
+                ids = m._data[0]
+                values = m._data[2]
+                for j, d in enumerate(ids if m._byteids else accumulate(ids)):
+                    while i < len(local) and local[i] < d:
+                        i += 1
+                    if i < len(local) and local[i] == d:
+                        out[d + offset] = _decode_positions(values[j])
+                while i < len(local) and local[i] <= m._maxid:
+                    i += 1
             if m._lastblock:
                 break
             m._next_block()
     return out
+
+
+def _decode_positions(value: bytes) -> list[int]:
+    """Whoosh's Positions value: a 4-byte frequency, then the pickled position deltas
+    with the pickle's final STOP byte left off. (Its own decoder sums them in Python.)"""
+    body = value[4:]
+    return list(accumulate(loads(body if body.endswith(b".") else body + b".")))
 
 
 def _in_sequence(positions: list[list[int]], slop: int) -> bool:

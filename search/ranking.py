@@ -37,7 +37,7 @@ Postings = tuple["array[int]", "array[float]"]
 class PostingCache:
     """Decoded (ids, weights) of recently used terms, bounded by their total length."""
 
-    def __init__(self, max_postings: int = 3_000_000) -> None:
+    def __init__(self, max_postings: int = 8_000_000) -> None:
         self.max_postings = max_postings
         self._items: OrderedDict[tuple[str, bytes], Postings] = OrderedDict()
         self._size = 0

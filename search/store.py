@@ -168,6 +168,9 @@ def _load_snapshot(location: Path) -> Snapshot:
         # Read now, not on first use: an update may delete this generation's old segment
         # files once a newer table of contents is written.
         lengths = FieldLengths(searcher, SCORED_FIELDS)
+        live_set = frozenset(live)
+        deleted = frozenset(range(len(day))) - live_set if len(live) < len(day) else frozenset()
+        posting_cache = PostingCache()
     except Exception as e:
         searcher.close()
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -185,7 +188,9 @@ def _load_snapshot(location: Path) -> Snapshot:
         source_names=source_names,
         live=live,
         by_date_desc=by_date_desc,
-        live_set=frozenset(live),
+        live_set=live_set,
+        term_cache=TermSetCache(postings=posting_cache, deleted=deleted),
+        posting_cache=posting_cache,
         ym_sets=_groups(live, ym),
         section_sets=_groups(live, section),
         lexicon=Lexicon(reader),

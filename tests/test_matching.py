@@ -59,7 +59,17 @@ def test_same_as_whoosh_with_deletions_and_segments(tmp_path: Path) -> None:
     store = IndexStore(location)
     snap = store.snapshot()
     assert len(list(snap.searcher.reader().leaf_readers())) == 2
-    for text in ("alpha", "beta", "gamma -beta", "alpha NOT gamma", "delta OR gamma", "story"):
+    assert snap.term_cache.deleted
+    for text in (
+        "alpha",
+        "beta",
+        "gamma -beta",
+        "alpha NOT gamma",
+        "delta OR gamma",
+        "story",
+        '"alpha beta"',
+        '"beta alpha"',
+    ):
         q = _parser().parse(prepare(text).text).normalize()
         assert set(match_set(q, snap.searcher, snap.live_set, None)) == whoosh_ids(store, text), (
             text
