@@ -37,7 +37,7 @@ from search.errors import InvalidParameter
 from search.matching import match_set
 from search.query_text import Prepared, parse_period, prepare
 from search.ranking import rank
-from search.schema import ArticleSchema, normalize_word
+from search.schema import WORD, ArticleSchema, normalize_word
 from search.snippets import make_snippet, plain_snippet
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
 
@@ -304,16 +304,16 @@ def _suggest(prepared: Prepared, snap: Snapshot, total: int) -> str | None:
 
 
 def _surface_form(stem: str, typed: str, snap: Snapshot) -> str:
-    """A readable word for an index term: the stem itself if it is a word of some
-    title, else a word that stems to it in the title or text of a matching article."""
+    """A readable word for an index term (a stem): the first word of an article holding
+    it whose indexed form it is ("price" for "price", "coffee" for "coffe")."""
     searcher = snap.searcher
-    docnum = searcher.document_number(title=stem) or searcher.document_number(body=stem)
+    docnum = searcher.document_number(title=stem)
+    if docnum is None:
+        docnum = searcher.document_number(body=stem)
     if docnum is not None:
         fields = searcher.stored_fields(docnum)
-        from search.schema import _WORD
-
         for text in (fields.get("title", ""), fields.get("body", "")):
-            for m in _WORD.finditer(text or ""):
+            for m in WORD.finditer(text or ""):
                 if normalize_word(m.group()) == stem:
                     w = m.group()
                     return w.lower() if typed.islower() else w

@@ -14,13 +14,22 @@ from whoosh.support.charset import accent_map
 
 from search.articles import Article
 
-__all__ = ["SCHEMA_VERSION", "ArticleSchema", "article_document", "news_analyzer", "ym_of"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "WORD",
+    "ArticleSchema",
+    "article_document",
+    "news_analyzer",
+    "normalize_word",
+    "ym_of",
+]
 
 #: Bumped whenever the schema or the analyzer changes in a way that needs a rebuild.
 SCHEMA_VERSION = 1
 
 
-_WORD = re.compile(r"\w+(?:[.'’]\w+)*")
+#: A word: letters and digits, with inner dots or apostrophes ("u.s", "o'brien").
+WORD = re.compile(r"\w+(?:[.'’]\w+)*")
 _STOPS = frozenset(STOP_WORDS)
 # Module-level (not on the analyzer) so that it is not pickled into the index's schema.
 _NORMAL: dict[str, str] = {}
@@ -91,7 +100,7 @@ class NewsAnalyzer(Tokenizer):  # type: ignore[misc]
         pos = start_pos
         stops = _STOPS
         normal = _NORMAL
-        for m in _WORD.finditer(value):
+        for m in WORD.finditer(value):
             word = m.group()
             if word.lower() in stops:
                 if removestops:

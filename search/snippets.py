@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
-from search.schema import _WORD, normalize_word
+from search.schema import WORD, normalize_word
 
 __all__ = ["highlight_text", "make_snippet", "plain_snippet"]
 
@@ -26,7 +26,7 @@ ELLIPSIS = "…"
 def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
     """(start, end, term) of every word in ``text`` whose indexed form is a query term."""
     out = []
-    for m in _WORD.finditer(text):
+    for m in WORD.finditer(text):
         norm = normalize_word(m.group())
         if norm in terms:
             out.append((m.start(), m.end(), norm))
