@@ -41,6 +41,7 @@ class TermSetCache:
         self.postings = postings
         #: Deleted document numbers, still present in posting lists until a merge.
         self.deleted = deleted
+        # Keys: (field, term) for a term; (field, b"\x00".join(words) + slop) for a phrase.
         self._sets: OrderedDict[tuple[str, bytes], frozenset[int]] = OrderedDict()
         self._size = 0
         self._lock = Lock()
@@ -188,6 +189,13 @@ def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> froze
     """Documents holding the phrase: the words' sets intersected, then positions checked
     only for those candidates (Whoosh's span matcher walks every posting in Python)."""
     words = [w if isinstance(w, bytes) else w.encode("utf-8") for w in q.words]
+    # Checking positions is the dearest step of any query (a phrase of two common words
+    # decodes tens of thousands of position lists), so its result is cached like a term's.
+    key = (q.fieldname, b"\x00".join(words) + b"\x00~%d" % q.slop)
+    if cache is not None and len(words) > 1:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
     sets = sorted((term_set(searcher, q.fieldname, w, cache) for w in words), key=len)
     candidates: frozenset[int] = sets[0]
     for other in sets[1:]:
@@ -197,9 +205,12 @@ def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> froze
     if len(words) == 1:
         return candidates
     per_word = [_positions(searcher, q.fieldname, w, candidates) for w in words]
-    return frozenset(
+    result = frozenset(
         d for d in candidates if _in_sequence([pw[d] for pw in per_word], max(1, q.slop))
     )
+    if cache is not None:
+        cache.put(key, result)
+    return result
 
 
 def match_set(

@@ -9,7 +9,9 @@ boundaries, and rendered with every character escaped by markupsafe except the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -23,10 +25,27 @@ MAX_PASSAGES = 3
 ELLIPSIS = "…"
 
 
+@lru_cache(maxsize=512)
+def _candidates(terms: frozenset[str]) -> re.Pattern[str] | None:
+    """A pattern for the words that may stem to one of ``terms``.
+
+    A Porter stem differs from its words only at its end ("happi" for "happy", "hope"
+    for "hoping"), so every such word starts with the stem less its last letter. The
+    pattern finds those starts in C; only what it finds is analysed in Python.
+    """
+    prefixes = sorted({t[:-1] for t in terms}, key=len, reverse=True)
+    if not prefixes or any(not p or not p.isascii() for p in prefixes):
+        return None  # a one-letter term: scan every word
+    alternation = "|".join(re.escape(p) for p in prefixes)
+    # Starts where WORD's tokens start: not after a letter, nor after "x." or "x'".
+    return re.compile(rf"(?<!\w)(?<!\w[.'’])(?:{alternation})\w*(?:[.'’]\w+)*", re.IGNORECASE)
+
+
 def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
     """(start, end, term) of every word in ``text`` whose indexed form is a query term."""
+    pattern = _candidates(terms) if text.isascii() else None
     out = []
-    for m in WORD.finditer(text):
+    for m in (pattern or WORD).finditer(text):
         norm = normalize_word(m.group())
         if norm in terms:
             out.append((m.start(), m.end(), norm))

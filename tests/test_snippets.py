@@ -1,0 +1,50 @@
+"""Snippets find every word that stems to a query term, whichever way the text writes it."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.schema import WORD, normalize_word
+from search.snippets import _matches, highlight_text, plain_snippet
+
+
+def full_scan(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+    found = ((m.start(), m.end(), normalize_word(m.group())) for m in WORD.finditer(text))
+    return [x for x in found if x[2] in terms]
+
+
+@pytest.mark.parametrize(
+    ("text", "query_words"),
+    [
+        ("A happy day; happier days; the happiest of all days.", ["happy", "day"]),
+        ("Hoping for hope, they hoped and hopes rose.", ["hoping"]),
+        ("Studies show the student studied; studying works.", ["studies"]),
+        ("Relational databases relate; relations related.", ["relational"]),
+        ("Vs.....733.5 and 733.5 and u.s. and U.S. banks", ["733.5", "u.s"]),
+        ("The minister’s plan; O'Brien's dog; o'brien.", ["minister", "o'brien"]),
+        ("Café culture in Zürich: cafe and zurich", ["cafe", "zurich"]),
+        ("Organization, organize, organizer, organizing", ["organization"]),
+        ("s and S and U.S. and A's", ["s"]),
+        ("oil-prices; OIL PRICES; Oil's price, prices.", ["oil", "prices"]),
+    ],
+)
+def test_matches_equal_a_full_scan(text: str, query_words: list[str]) -> None:
+    terms = frozenset(normalize_word(w) for w in query_words)
+    found = _matches(text, terms)
+    assert found == full_scan(text, terms)
+    assert found, "each case has matches"
+
+
+def test_highlight_escapes_everything_but_marks() -> None:
+    html = str(highlight_text("<b>Oil</b> & 'prices' \"up\"", frozenset({"oil", "price"})))
+    assert (
+        html
+        == "&lt;b&gt;<mark>Oil</mark>&lt;/b&gt; &amp; &#39;<mark>prices</mark>&#39; &#34;up&#34;"
+    )
+
+
+def test_plain_snippet_cuts_at_a_word() -> None:
+    text = "word " * 200
+    out = str(plain_snippet(text))
+    assert out.endswith("…") and len(out) <= 2 * 110 + 1
+    assert out[:-1].endswith("word")
