@@ -48,6 +48,22 @@ def page(
     return "\n".join(lines)
 
 
+def index_from_records(
+    workdir: Path, records: Iterable[dict[str, Any]], pages: dict[str, bytes] | None = None
+) -> Path:
+    """Build ``workdir/index`` from JSON Lines records (and article pages), return it."""
+    src = workdir / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    with open(src / "records.jsonl", "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+    for name, data in (pages or {}).items():
+        (src / name).write_bytes(data)
+    location = workdir / "index"
+    build([src], location)
+    return location
+
+
 @pytest.fixture
 def make_index(tmp_path: Path) -> Callable[..., Path]:
     """Write article pages (name -> text or bytes) and JSON Lines records, build an index."""

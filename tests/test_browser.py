@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -10,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from search.indexing import build
-from tests.conftest import ROOT
+from tests.conftest import ROOT, index_from_records
 from tests.live import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,12 +36,7 @@ def _articles() -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    src = tmp_path_factory.mktemp("browser-src")
-    with open(src / "a.jsonl", "w", encoding="utf-8") as f:
-        for a in _articles():
-            f.write(json.dumps(a) + "\n")
-    index = tmp_path_factory.mktemp("browser") / "index"
-    build([src], index)
+    index = index_from_records(tmp_path_factory.mktemp("browser"), _articles())
     srv = Server(index, tmp_path_factory.mktemp("logs") / "server.log")
     yield srv
     srv.stop()

@@ -15,6 +15,7 @@ from search.errors import InvalidParameter
 from search.query_text import MAX_QUERY_CHARS, prepare
 from search.querying import _parser, search
 from search.store import IndexStore
+from tests.conftest import index_from_records
 
 ARTICLES = [
     {"id": "a1", "title": "Oil prices rise", "published": "2023-01-05", "section": "Markets",
@@ -33,17 +34,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> IndexStore:
-    import json
-
-    from search.indexing import build
-
-    src = tmp_path_factory.mktemp("small-src")
-    with open(src / "export.jsonl", "w", encoding="utf-8") as f:
-        for a in ARTICLES:
-            f.write(json.dumps(a) + "\n")
-    location = tmp_path_factory.mktemp("small") / "index"
-    build([src], location)
-    return IndexStore(location)
+    return IndexStore(index_from_records(tmp_path_factory.mktemp("small"), ARTICLES))
 
 
 def ids(store: IndexStore, q: str, **kw: object) -> set[str]:

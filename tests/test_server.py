@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 
@@ -12,21 +11,16 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from search.indexing import build
-from tests.conftest import SEED
+from tests.conftest import SEED, index_from_records
 from tests.live import Server
 from tests.test_web import ARTICLES
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    src = tmp_path_factory.mktemp("live-src")
-    with open(src / "a.jsonl", "w", encoding="utf-8") as f:
-        for a in ARTICLES:
-            f.write(json.dumps(a) + "\n")
-    (src / SEED.name).write_bytes(SEED.read_bytes())
-    index = tmp_path_factory.mktemp("live") / "index"
-    build([src], index)
+    index = index_from_records(
+        tmp_path_factory.mktemp("live"), ARTICLES, {SEED.name: SEED.read_bytes()}
+    )
     srv = Server(index, tmp_path_factory.mktemp("logs") / "server.log")
     yield srv
     assert srv.stop() == 0, srv.log.read_text()

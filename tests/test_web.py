@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from search.indexing import build
+from tests.conftest import index_from_records
 from web import create_app
 from web.errors import error_body
 
@@ -36,13 +37,7 @@ for i in range(30):
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    src = tmp_path_factory.mktemp("web-src")
-    with open(src / "a.jsonl", "w", encoding="utf-8") as f:
-        for a in ARTICLES:
-            f.write(json.dumps(a) + "\n")
-    location = tmp_path_factory.mktemp("web") / "index"
-    build([src], location)
-    return location
+    return index_from_records(tmp_path_factory.mktemp("web"), ARTICLES)
 
 
 @pytest.fixture(scope="module")
