@@ -35,8 +35,11 @@ class TermSetCache:
         max_items: int = 1_500_000,
         postings: PostingCache | None = None,
         deleted: frozenset[int] = frozenset(),
+        phrases: TermSetCache | None = None,
     ) -> None:
         self.max_items = max_items
+        #: Phrase results, kept apart so that the many big term sets cannot evict them.
+        self.phrases = phrases
         #: Where decoded postings are shared with ranking (one decode serves both).
         self.postings = postings
         #: Deleted document numbers, still present in posting lists until a merge.
@@ -192,8 +195,9 @@ def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> froze
     # Checking positions is the dearest step of any query (a phrase of two common words
     # decodes tens of thousands of position lists), so its result is cached like a term's.
     key = (q.fieldname, b"\x00".join(words) + b"\x00~%d" % q.slop)
-    if cache is not None and len(words) > 1:
-        hit = cache.get(key)
+    results = (cache.phrases or cache) if cache is not None else None
+    if results is not None and len(words) > 1:
+        hit = results.get(key)
         if hit is not None:
             return hit
     sets = sorted((term_set(searcher, q.fieldname, w, cache) for w in words), key=len)
@@ -208,8 +212,8 @@ def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> froze
     result = frozenset(
         d for d in candidates if _in_sequence([pw[d] for pw in per_word], max(1, q.slop))
     )
-    if cache is not None:
-        cache.put(key, result)
+    if results is not None:
+        results.put(key, result)
     return result
 
 

@@ -189,7 +189,9 @@ def _load_snapshot(location: Path) -> Snapshot:
         live=live,
         by_date_desc=by_date_desc,
         live_set=live_set,
-        term_cache=TermSetCache(postings=posting_cache, deleted=deleted),
+        term_cache=TermSetCache(
+            postings=posting_cache, deleted=deleted, phrases=TermSetCache(max_items=400_000)
+        ),
         posting_cache=posting_cache,
         ym_sets=_groups(live, ym),
         section_sets=_groups(live, section),
