@@ -27,7 +27,7 @@ from pathlib import Path
 from whoosh.analysis import STOP_WORDS
 
 from search.articles import Article
-from search.schema import _WORD, normalize_word
+from search.schema import WORD, normalize_word
 
 __all__ = ["KINDS", "Query", "ensure", "generate", "load", "save"]
 
@@ -70,7 +70,7 @@ def _plain(word: str) -> bool:
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     """(lower-cased word, start, end) of each word as the engine's tokenizer cuts it."""
-    return [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [(m.group().lower(), m.start(), m.end()) for m in WORD.finditer(text)]
 
 
 def _searchable(a: Article) -> str:
