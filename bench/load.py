@@ -17,6 +17,7 @@ import argparse
 import http.client
 import json
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -148,6 +149,48 @@ def run_phase(name: str, port: int, path: str, queries: list[dict[str, str]], cl
     return phase
 
 
+WRK_SCRIPT = """
+paths = {{
+{paths}
+}}
+math.randomseed({seed})
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+
+
+def run_wrk(name: str, port: int, path: str, queries: list[dict[str, str]], clients: int,
+            seconds: float, master: int) -> dict[str, Any]:  # fmt: skip
+    """The same load from wrk (C, one thread): the client takes far less of the CPU that
+    it shares with the server than Python threads do."""
+    lines = ",\n".join(json.dumps(path + "?" + urllib.parse.urlencode(q)) for q in queries)
+    script = HERE / "results" / "load.lua"
+    script.write_text(WRK_SCRIPT.format(paths=lines, seed=42))
+    url = f"http://127.0.0.1:{port}"
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+        if not m:
+            return float("nan")
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+        return round(float(m.group(1)) * scale, 1)
+
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return {"phase": name + " (wrk)", "requests": total, "rps": round(rps, 1),
+            "p50_ms": ms("50"), "p95_ms": f"p90 {ms('90')}", "p99_ms": ms("99"),
+            "max_ms": None, "errors": errors, "error_examples": [],
+            "worker_rss_mb": worker_rss(master)}  # fmt: skip
+
+
 def health(port: int) -> dict[str, Any] | None:
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -169,6 +212,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rebuild", type=Path, help="rebuild the index from this source under load")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "load.json")
+    ap.add_argument(
+        "--wrk",
+        action="store_true",
+        help="also run the two steady phases with wrk (apt-get install wrk)",
+    )
     args = ap.parse_args()
     queries = load_queries(args.queries)
     port = free_port()
@@ -179,6 +227,7 @@ def main() -> None:
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     phases: list[Phase] = []
+    wrk_phases: list[dict[str, Any]] = []
     switch: dict[str, Any] = {}
     try:
         deadline = time.monotonic() + 60
@@ -192,6 +241,10 @@ def main() -> None:
                                 args.seconds, server.pid))  # fmt: skip
         phases.append(run_phase("/ (HTML page)", port, "/", queries, args.clients,
                                 args.seconds, server.pid))  # fmt: skip
+        if args.wrk:
+            for name, path in (("/api/search", "/api/search"), ("/ (HTML page)", "/")):
+                wrk_phases.append(run_wrk(name, port, path, queries, args.clients,
+                                          args.seconds, server.pid))  # fmt: skip
         if args.rebuild:
             before = (health(port) or {}).get("generation")
 
@@ -225,7 +278,8 @@ def main() -> None:
         log.close()
     result = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "clients": args.clients,
               "workers": args.workers, "index": str(args.index),
-              "phases": [p.summary() for p in phases], "switch": switch}  # fmt: skip
+              "phases": [p.summary() for p in phases] + wrk_phases,
+              "switch": switch}  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     print(f"{args.clients} clients, {args.workers} workers, index {args.index}")

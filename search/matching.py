@@ -32,7 +32,7 @@ class TermSetCache:
 
     def __init__(
         self,
-        max_items: int = 1_500_000,
+        max_items: int = 2_500_000,
         postings: PostingCache | None = None,
         deleted: frozenset[int] = frozenset(),
         phrases: TermSetCache | None = None,
