@@ -20,7 +20,7 @@ from search.articles import Article
 from search.errors import NotFound
 from search.matching import match_set
 from search.query_text import prepare
-from search.querying import _highlight_terms, _parser
+from search.querying import highlight_terms, parse_query
 from search.ranking import rank
 from search.snippets import highlight_text
 from search.store import IndexStore, Snapshot, day_date, open_store
@@ -147,12 +147,10 @@ def get_article(
     article = _article(snap, docnum)
     terms: frozenset[str] = frozenset()
     title_terms: frozenset[str] = frozenset()
-    text = prepare(query or "").text
-    if text.strip():
-        q = _parser().parse(text).normalize()
-        if q is not wq.NullQuery:
-            terms = _highlight_terms(q, snap)
-            title_terms = _highlight_terms(q, snap, ("title",))
+    q = parse_query(prepare(query or "").text)
+    if q is not wq.NullQuery:
+        terms = highlight_terms(q, snap)
+        title_terms = highlight_terms(q, snap, ("title",))
     return ArticleView(
         article=article,
         title_html=highlight_text(article.title, title_terms),

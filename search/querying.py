@@ -36,7 +36,7 @@ from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 from search.errors import InvalidParameter
 from search.matching import match_set
 from search.query_text import Prepared, parse_period, prepare
-from search.ranking import rank
+from search.ranking import rank, scoring_terms
 from search.schema import WORD, ArticleSchema, normalize_word
 from search.snippets import make_snippet, plain_snippet
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
@@ -48,6 +48,8 @@ __all__ = [
     "FacetCount",
     "Hit",
     "SearchPage",
+    "highlight_terms",
+    "parse_query",
     "search",
 ]
 
@@ -422,7 +424,7 @@ def search(
         ranked = [(d, None) for d in _top_by_date(ids, snap, k, effective_sort == "newest")]
     window = ranked[(page - 1) * per_page : k]
 
-    term_set = _highlight_terms(q, snap) if not isinstance(q, wq.Every) else frozenset()
+    term_set = highlight_terms(q, snap) if not isinstance(q, wq.Every) else frozenset()
     hits = []
     for docnum, score in window:
         f = snap.searcher.stored_fields(docnum)
@@ -464,41 +466,20 @@ def search(
     )
 
 
-def _highlight_terms(
+def highlight_terms(
     q: wq.Query, snap: Snapshot, fields: tuple[str, ...] = ("standfirst", "body")
 ) -> frozenset[str]:
-    """The index terms (stems) the query looks for in ``fields``, for highlighting.
+    """The index terms (stems) that ``q`` looks for in ``fields``: what a snippet marks.
 
-    A query for ``title:zebra`` marks nothing in the body: its match is the headline.
-    Terms under a NOT are never marked.
+    The terms BM25F scores, restricted to ``fields``: a query for ``title:zebra`` marks
+    nothing in the body (its match is the headline), and terms under a NOT none at all.
     """
-    terms: set[str] = set()
-    negated: set[str] = set()
     reader = snap.searcher.reader()
+    return frozenset(
+        btext.decode("utf-8") for f, btext, _ in scoring_terms(q, reader) if f in fields
+    )
 
-    def visit(node: wq.Query, under_not: bool) -> None:
-        target = negated if under_not else terms
-        if isinstance(node, wq.Not):
-            visit(node.query, True)
-            return
-        if isinstance(node, wq.AndNot):
-            visit(node.a, under_not)
-            visit(node.b, True)
-            return
-        fieldname = getattr(node, "fieldname", None)
-        if isinstance(node, wq.MultiTerm):
-            if fieldname in fields:
-                target.update(
-                    t.decode("utf-8") if isinstance(t, bytes) else t
-                    for t in islice(node._btexts(reader), MAX_EXPANSION)
-                )
-        elif isinstance(node, wq.Term):
-            if fieldname in fields:
-                target.add(str(node.text))
-        elif isinstance(node, wq.Phrase) and fieldname in fields:
-            target.update(str(w) for w in node.words)
-        for child in node.children():
-            visit(child, under_not)
 
-    visit(q, False)
-    return frozenset(terms - negated)
+def parse_query(text: str) -> wq.Query:
+    """What Whoosh makes of a prepared query text (``NullQuery`` for nothing to search)."""
+    return _parser().parse(text).normalize() if text.strip() else wq.NullQuery

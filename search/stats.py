@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ def index_stats(location: str | Path) -> dict[str, Any]:
         if (gen_dir / name).is_file()
     )
     rng = snap.date_range()
-    sections = Counter(snap.section_names[snap.section[d]] for d in snap.live)
+    sections = {snap.section_names[v]: len(docs) for v, docs in snap.section_sets.items()}
     summary = snap.summary
     last = summary.get("last_run") or {}
     return {
