@@ -3,121 +3,77 @@
 Whoosh answers "which documents match" by walking a tree of matcher objects one
 document at a time in Python, which costs tens of milliseconds for a common word. We
 need that set for every query (the total, the date filter, the facets), so we compute
-it differently: each term's posting list is decoded block by block into a Python set
-(cached per snapshot), and AND/OR/NOT become set intersection, union and difference.
-Only query types whose matching depends on more than membership (phrases, spans) fall
-back to Whoosh's own matchers. ``tests/test_matching.py`` checks the result equals
-Whoosh's ``all_ids()`` over a table of queries.
+it differently: each term's posting list is decoded block by block (by the decoder
+that ranking shares) into a Python set, cached per snapshot, and AND/OR/NOT become set
+intersection, union and difference. Phrases intersect their words' sets, then check
+positions of the candidates only; other query types fall back to Whoosh's matchers.
+``tests/test_matching.py`` checks the result equals Whoosh's ``all_ids()`` over a table
+of queries.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Set as AbstractSet
 from itertools import accumulate
 from pickle import loads
-from threading import Lock
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.matching import wrappers
 
+from search.cache import BoundedCache
 from search.ranking import PostingCache, postings
 
 __all__ = ["TermSetCache", "match_set"]
 
 
-class TermSetCache:
-    """Posting sets of recently used terms, bounded by their total size."""
+class TermSetCache(BoundedCache[tuple[str, bytes], frozenset[int]]):
+    """Document sets of recently used terms (and phrases), bounded by their total size.
+
+    Keys: (field, term) for a term; (field, words joined by NUL + slop) for a phrase.
+    """
 
     def __init__(
         self,
         max_items: int = 2_500_000,
         postings: PostingCache | None = None,
-        deleted: frozenset[int] = frozenset(),
+        deleted: frozenset[int] | None = None,
         phrases: TermSetCache | None = None,
     ) -> None:
-        self.max_items = max_items
+        super().__init__(max_items, len)
         #: Phrase results, kept apart so that the many big term sets cannot evict them.
         self.phrases = phrases
         #: Where decoded postings are shared with ranking (one decode serves both).
         self.postings = postings
-        #: Deleted document numbers, still present in posting lists until a merge.
+        #: Deleted document numbers, still in posting lists until a merge (None: ask).
         self.deleted = deleted
-        # Keys: (field, term) for a term; (field, b"\x00".join(words) + slop) for a phrase.
-        self._sets: OrderedDict[tuple[str, bytes], frozenset[int]] = OrderedDict()
-        self._size = 0
-        self._lock = Lock()
-
-    def get(self, key: tuple[str, bytes]) -> frozenset[int] | None:
-        with self._lock:
-            s = self._sets.get(key)
-            if s is not None:
-                self._sets.move_to_end(key)
-            return s
-
-    def put(self, key: tuple[str, bytes], value: frozenset[int]) -> None:
-        if len(value) > self.max_items // 4:
-            return
-        with self._lock:
-            if key in self._sets:
-                return
-            self._sets[key] = value
-            self._size += len(value)
-            while self._size > self.max_items and self._sets:
-                _, old = self._sets.popitem(last=False)
-                self._size -= len(old)
 
 
-def _leaf_ids(matcher: Any) -> list[int]:
-    """All ids of a Whoosh on-disk posting list, decoded a block at a time."""
-    while isinstance(matcher, wrappers.WrappingMatcher):
-        matcher = matcher.child
-    if not hasattr(matcher, "_read_ids"):  # not a W3 leaf: walk it the slow way
-        return list(matcher.all_ids())
-    out: list[int] = []
-    while matcher.is_active():
-        # One block: its ids are stored as deltas (or raw bytes for tiny docnums).
-        if matcher._data is None:
-            matcher._read_data()
-        ids = matcher._data[0]
-        out.extend(ids if matcher._byteids else accumulate(ids))
-        if matcher._lastblock:
-            break
-        matcher._next_block()
-    return out
+def _deleted(reader: Any) -> frozenset[int]:
+    """Global numbers of the deleted documents of every segment."""
+    out: set[int] = set()
+    for seg, offset in reader.leaf_readers():
+        if seg.has_deletions():
+            out.update(d + offset for d in seg.deleted_docs_set)
+    return frozenset(out)
 
 
 def term_set(
     searcher: Any, fieldname: str, text: str | bytes, cache: TermSetCache | None
 ) -> frozenset[int]:
     """Live document numbers containing one term (deleted documents excluded)."""
-    reader = searcher.reader()
     btext = text if isinstance(text, bytes) else text.encode("utf-8")
     key = (fieldname, btext)
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:
             return hit
-    if (fieldname, btext) not in reader:
-        result: frozenset[int] = frozenset()
-    elif cache is not None and cache.postings is not None:
-        ids_array, _ = postings(searcher, fieldname, btext, cache.postings)
-        result = frozenset(ids_array)
-        if cache.deleted:
-            result = result - cache.deleted
-    else:
-        ids: list[int] = []
-        for seg, offset in reader.leaf_readers():
-            if (fieldname, btext) not in seg:
-                continue
-            raw = seg._terms.matcher(fieldname, btext, seg.schema[fieldname].format)
-            seg_ids = _leaf_ids(raw)
-            deleted = seg.deleted_docs_set if seg.has_deletions() else None
-            if deleted:
-                seg_ids = [d for d in seg_ids if d not in deleted]
-            ids.extend(seg_ids if offset == 0 else (d + offset for d in seg_ids))
-        result = frozenset(ids)
+    ids, _ = postings(searcher, fieldname, btext, cache.postings if cache else None)
+    deleted = cache.deleted if cache is not None else None
+    if deleted is None:
+        deleted = _deleted(searcher.reader())
+    result = frozenset(ids)
+    if deleted:
+        result = result - deleted
     if cache is not None:
         cache.put(key, result)
     return result

@@ -15,15 +15,15 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from itertools import accumulate
-from threading import Lock
 from typing import Any
 
 from whoosh import query as wq
 from whoosh.matching import wrappers
+
+from search.cache import BoundedCache
 
 __all__ = ["K1", "B", "FieldLengths", "PostingCache", "postings", "rank", "scoring_terms"]
 
@@ -34,34 +34,11 @@ K1 = 1.2
 Postings = tuple["array[int]", "array[float]"]
 
 
-class PostingCache:
+class PostingCache(BoundedCache[tuple[str, bytes], Postings]):
     """Decoded (ids, weights) of recently used terms, bounded by their total length."""
 
     def __init__(self, max_postings: int = 8_000_000) -> None:
-        self.max_postings = max_postings
-        self._items: OrderedDict[tuple[str, bytes], Postings] = OrderedDict()
-        self._size = 0
-        self._lock = Lock()
-
-    def get(self, key: tuple[str, bytes]) -> Postings | None:
-        with self._lock:
-            v = self._items.get(key)
-            if v is not None:
-                self._items.move_to_end(key)
-            return v
-
-    def put(self, key: tuple[str, bytes], value: Postings) -> None:
-        n = len(value[0])
-        if n > self.max_postings // 4:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = value
-            self._size += n
-            while self._size > self.max_postings and self._items:
-                _, (old, _) = self._items.popitem(last=False)
-                self._size -= len(old)
+        super().__init__(max_postings, lambda p: len(p[0]))
 
 
 def _leaf_postings(matcher: Any) -> tuple[list[int], list[float]]:
