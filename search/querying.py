@@ -391,7 +391,6 @@ def search(
         q = _parser().parse(prepared.text).normalize()
         if q is wq.NullQuery:
             notes.append("only very common words were given; they are not searched on their own")
-            q = wq.NullQuery
     else:
         q = wq.Every()
     ids: AbstractSet[int]
@@ -424,7 +423,9 @@ def search(
         ranked = [(d, None) for d in _top_by_date(ids, snap, k, effective_sort == "newest")]
     window = ranked[(page - 1) * per_page : k]
 
-    term_set = highlight_terms(q, snap) if not isinstance(q, wq.Every) else frozenset()
+    term_set: frozenset[str] = frozenset()
+    if window and not isinstance(q, wq.Every):
+        term_set = highlight_terms(q, snap)
     hits = []
     for docnum, score in window:
         f = snap.searcher.stored_fields(docnum)
