@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import os
 import re
 import sys
@@ -17,7 +18,7 @@ import click
 from markupsafe import Markup
 
 from search.articles import FORMATS, Article, Skip, read_path
-from search.errors import NewsSearchError
+from search.errors import IndexCorrupt, NewsSearchError
 from search.indexing import RunReport, StrictFailure, build, list_files, update
 from search.querying import MAX_PER_PAGE, SORTS, SearchPage, search
 from search.stats import index_stats
@@ -477,11 +478,18 @@ def serve(
     """Serve the search page and the JSON API (gunicorn, one process per core)."""
     from search.store import IndexStore
     from web import create_app  # the web front end is loaded only to serve
+    from web.logs import configure_logging
 
-    # Fail now, in one line, if the index cannot be read; each worker opens its own.
+    configure_logging()
+    # No index at all is a mistake to fix before serving: say so in one line. A damaged
+    # one is served as it is, answering 503 until a rebuild repairs it (no restart needed).
     probe = IndexStore(index_dir)
-    probe.snapshot()
-    probe.close()
+    try:
+        probe.snapshot()
+    except IndexCorrupt as e:
+        logging.getLogger("news_search").error(str(e), extra={"event": "index_unavailable"})
+    finally:
+        probe.close()
     app = create_app({"INDEX": str(index_dir)})
     if reload or debug:
         app.run(host=host, port=port, debug=debug, use_reloader=reload)

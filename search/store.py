@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,6 +41,8 @@ log = logging.getLogger("news_search")
 #: Whoosh stores a datetime as microseconds since ``datetime.min``.
 _US_PER_DAY = 86_400 * 1_000_000
 SCORED_FIELDS = ("title", "standfirst", "body")
+#: While the index on disk cannot be opened, how often to try again.
+RETRY_SECONDS = 1.0
 
 
 def default_location() -> Path:
@@ -233,36 +236,47 @@ class IndexStore:
         self.location = Path(location) if location is not None else default_location()
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        #: Why the index on disk could not be opened while an older snapshot answers.
+        self.stale_error: IndexMissing | IndexCorrupt | None = None
+        self._retry_at = 0.0
 
     def snapshot(self) -> Snapshot:
         """The current snapshot, reloaded if the index changed since the last call.
 
-        If the new state cannot be opened (a switch caught half-way, a damaged
-        generation), the previous snapshot keeps answering and the next call retries.
+        If the index on disk cannot be opened (a damaged or vanished generation) but an
+        earlier snapshot is in memory, that one keeps answering, :attr:`stale_error`
+        says why, and a reload is tried again at most once a second. With no earlier
+        snapshot, the error is raised.
         """
-        fp = _fingerprint(self.location)
         snap = self._snapshot
-        if snap is not None and (snap.generation, snap.toc_generation) == fp:
+        if snap is not None and self.stale_error is not None and time.monotonic() < self._retry_at:
             return snap
         with self._lock:
             snap = self._snapshot
-            if snap is None or (snap.generation, snap.toc_generation) != _fingerprint(
-                self.location
-            ):
+            try:
+                fp = _fingerprint(self.location)
+                if snap is not None and (snap.generation, snap.toc_generation) == fp:
+                    self.stale_error = None
+                    return snap
                 # The previous snapshot is not closed here: a request may still be using
                 # it. Its files are released when the last reference goes.
-                try:
-                    fresh = _load_snapshot(self.location)
-                except IndexCorrupt:
-                    if snap is None:
-                        raise
+                fresh = _load_snapshot(self.location)
+            except (IndexMissing, IndexCorrupt) as e:
+                if snap is None:
+                    raise
+                if self.stale_error is None or str(self.stale_error) != str(e):
                     log.warning(
-                        "the index changed but cannot be opened yet; still serving %s",
+                        "%s; still serving %s from memory",
+                        e,
                         snap.generation,
+                        extra={"event": "index_stale"},
                     )
-                    return snap
-                self._snapshot = snap = fresh
-            return snap
+                self.stale_error = e
+                self._retry_at = time.monotonic() + RETRY_SECONDS
+                return snap
+            self._snapshot = fresh
+            self.stale_error = None
+            return fresh
 
     def close(self) -> None:
         if self._snapshot is not None:

@@ -62,7 +62,11 @@ def _total(page: object) -> int:
 
 def test_a_readers_path(server: Server, browser: object) -> None:
     page = browser.new_page(viewport={"width": 1200, "height": 1400})  # type: ignore[attr-defined]
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
     page.goto(server.url + "/")
+    # The Content-Security-Policy lets our own stylesheet in and blocks nothing we use.
+    assert page.evaluate("document.styleSheets[0].cssRules.length") > 10
     page.get_by_label("Search the archive").fill("wheat")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"q=wheat"))
@@ -97,6 +101,7 @@ def test_a_readers_path(server: Server, browser: object) -> None:
     page.locator("#suggestion").click()
     page.wait_for_url(re.compile(r"q=wheat"))
     assert _total(page) == 40
+    assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
     page.close()
 
 

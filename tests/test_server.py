@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -46,16 +48,36 @@ def test_errors_over_http(server: Server) -> None:
     assert r.status_code == 405
 
 
-def test_access_log_lines(server: Server) -> None:
-    requests.get(server.url + "/api/search", params={"q": "logged"}, timeout=10)
+def _log_record(server: Server, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The first JSON log line the server wrote that satisfies ``predicate``."""
     deadline = time.monotonic() + 5
-    line = ""
-    while time.monotonic() < deadline and not line:
-        line = next((x for x in server.log.read_text().splitlines() if "q=logged" in x), "")
+    while time.monotonic() < deadline:
+        for line in server.log.read_text().splitlines():
+            if line.startswith("{"):
+                record = json.loads(line)
+                if predicate(record):
+                    return record
         time.sleep(0.1)
-    # client "request line" status bytes time
-    assert '"GET /api/search?q=logged HTTP/1.1" 200' in line
-    assert line.rstrip().endswith("ms")
+    raise AssertionError(f"no such log line in:\n{server.log.read_text()}")
+
+
+def test_access_log_is_one_json_line_per_request(server: Server) -> None:
+    r = requests.get(
+        server.url + "/api/search", params={"q": "logged"}, headers={"X-Request-Id": "t-123"},
+        timeout=10,
+    )  # fmt: skip
+    assert r.headers["X-Request-Id"] == "t-123"
+    record = _log_record(server, lambda d: d.get("request_id") == "t-123")
+    assert record["event"] == "request" and record["level"] == "info"
+    assert (record["method"], record["path"], record["query"], record["status"]) == (
+        "GET", "/api/search", "q=logged", 200,
+    )  # fmt: skip
+    assert isinstance(record["ms"], float) and 0 <= record["ms"] < 10_000
+    # An error's id is in its JSON envelope, its header and its log line.
+    bad = requests.get(server.url + "/api/search", params={"per_page": "x"}, timeout=10)
+    rid = bad.json()["error"]["request_id"]
+    assert rid == bad.headers["X-Request-Id"] and len(rid) == 16
+    assert _log_record(server, lambda d: d.get("request_id") == rid)["status"] == 400
 
 
 @pytest.fixture(scope="module")

@@ -57,8 +57,9 @@ def assert_error(response: TestResponse, status: int, code: str | None = None) -
     assert response.content_type == "application/json"
     body = response.get_json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"status", "code", "message"}
+    assert set(body["error"]) == {"status", "code", "message", "request_id"}
     assert body["error"]["status"] == status
+    assert body["error"]["request_id"] == response.headers["X-Request-Id"] != "-"
     if code:
         assert body["error"]["code"] == code
     assert body["error"]["message"] and "\n" not in body["error"]["message"]
@@ -67,8 +68,8 @@ def assert_error(response: TestResponse, status: int, code: str | None = None) -
 
 
 def test_error_body_shape() -> None:
-    assert error_body(400, "page: bad") == {
-        "error": {"status": 400, "code": "bad_request", "message": "page: bad"}
+    assert error_body(400, "page: bad", request_id="r1") == {
+        "error": {"status": 400, "code": "bad_request", "message": "page: bad", "request_id": "r1"}
     }
 
 

@@ -43,7 +43,12 @@ def api_article(article_id: str) -> Any:
 @bp.get("/health")
 def health() -> Any:
     """Whether the index can be read, how many articles it holds, and which build it is."""
-    snap = store(current_app).snapshot()
+    index = store(current_app)
+    snap = index.snapshot()
+    if index.stale_error is not None:
+        # Searches still answer from the copy in memory, but the index on disk is broken:
+        # a load balancer should know, and a restart would not come back.
+        raise index.stale_error
     return jsonify(
         {
             "ok": True,

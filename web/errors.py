@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -17,6 +16,7 @@ from search.errors import (
     NewsSearchError,
     NotFound,
 )
+from web.logs import request_id
 
 __all__ = ["error_body", "init_app"]
 
@@ -31,10 +31,17 @@ _CODES = {
 }
 
 
-def error_body(status: int, message: str, code: str | None = None) -> dict[str, Any]:
-    """The one JSON shape of every API error."""
+def error_body(
+    status: int, message: str, code: str | None = None, request_id: str = "-"
+) -> dict[str, Any]:
+    """The one JSON shape of every API error; ``request_id`` finds its line in the log."""
     return {
-        "error": {"status": status, "code": code or _CODES.get(status, "error"), "message": message}
+        "error": {
+            "status": status,
+            "code": code or _CODES.get(status, "error"),
+            "message": message,
+            "request_id": request_id,
+        }
     }
 
 
@@ -44,10 +51,13 @@ def _wants_json() -> bool:
 
 def _respond(status: int, message: str, code: str | None = None) -> Response | tuple[Any, int]:
     if _wants_json():
-        response = jsonify(error_body(status, message, code))
+        response = jsonify(error_body(status, message, code, request_id()))
         response.status_code = status
         return response
-    return render_template("error.html", status=status, message=message), status
+    return (
+        render_template("error.html", status=status, message=message, request_id=request_id()),
+        status,
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -63,7 +73,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(IndexCorrupt)
     @app.errorhandler(IndexLocked)
     def unavailable(e: NewsSearchError) -> Any:
-        log.error("index unavailable: %s", e)
+        log.error(str(e), extra={"event": "index_unavailable", "fields": _where()})
         return _respond(503, str(e))
 
     @app.errorhandler(HTTPException)
@@ -80,6 +90,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception) -> Any:
-        ref = uuid.uuid4().hex[:12]
-        log.exception("unexpected error %s on %s %s", ref, request.method, request.path)
-        return _respond(500, f"something went wrong on our side (reference {ref})")
+        log.exception(
+            f"{type(e).__name__}: {e}".splitlines()[0],
+            extra={"event": "exception", "fields": _where()},
+        )
+        return _respond(500, f"something went wrong on our side (request id {request_id()})")
+
+
+def _where() -> dict[str, Any]:
+    return {"request_id": request_id(), "method": request.method, "path": request.path}

@@ -9,9 +9,6 @@ from gunicorn.app.base import BaseApplication
 
 __all__ = ["run_gunicorn"]
 
-#: One line per request: client, request line, status, bytes, milliseconds.
-ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
-
 
 class _Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, app: Flask, options: dict[str, Any]) -> None:
@@ -35,9 +32,10 @@ def run_gunicorn(app: Flask, host: str, port: int, workers: int) -> None:
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": workers,
             "worker_class": "sync",
-            "accesslog": "-",
+            # The app writes the access lines itself (web/logs.py), as JSON with the
+            # request id; gunicorn's own log carries worker starts and stops.
+            "accesslog": None,
             "errorlog": "-",
-            "access_log_format": ACCESS_LOG_FORMAT,
             "timeout": 60,
             "graceful_timeout": 10,
             "proc_name": "news-search",

@@ -1,0 +1,102 @@
+"""Request ids and structured logs: one JSON line per request, one per error.
+
+Every request gets an id: the caller's ``X-Request-Id`` when it is a sane token (a
+proxy's id carries through), else a new one. It is sent back in the ``X-Request-Id``
+header, carried by every JSON error, and written in the access line and in the error
+line, so a user's report of an error leads to its traceback in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+__all__ = ["JsonFormatter", "configure_logging", "init_app", "request_id"]
+
+access_log = logging.getLogger("news_search.access")
+
+_INCOMING_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+#: Longer query strings are cut in the access line (the line stays one screen wide).
+MAX_LOGGED_QUERY = 300
+
+
+def request_id() -> str:
+    """The current request's id ("-" outside a request)."""
+    if not has_request_context():
+        return "-"
+    rid: str | None = g.get("request_id")
+    return rid or "-"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, event, message, then the record's
+    ``fields`` (``extra={"fields": {...}}``), and the traceback as one string."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": getattr(record, "event", "message"),
+        }
+        message = record.getMessage()
+        if message:
+            data["message"] = message
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            data.update(fields)
+        if record.exc_info:
+            data["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send the ``news_search`` loggers (engine and web) to stderr as JSON lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("news_search")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def init_app(app: Flask) -> None:
+    """Give each request an id and log it when it is answered."""
+
+    @app.before_request
+    def start() -> None:
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex[:16]
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = request_id()
+        started = g.get("started")
+        ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
+        query = request.query_string.decode("latin-1")
+        access_log.info(
+            "",
+            extra={
+                "event": "request",
+                "fields": {
+                    "request_id": request_id(),
+                    "method": request.method,
+                    "path": request.path,
+                    "query": query[:MAX_LOGGED_QUERY],
+                    "status": response.status_code,
+                    "ms": round(ms, 1),
+                    "bytes": response.calculate_content_length(),
+                    "remote": request.remote_addr,
+                },
+            },
+        )
+        return response
