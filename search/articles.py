@@ -559,14 +559,31 @@ def detect_format(path: Path, head: bytes) -> str:
     return "page"
 
 
+ALREADY_WALKED = "a folder already read by another path (a link or a loop)"
+
+
 def iter_files(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Path | Skip]:
-    """Every file under the given paths (sorted, hidden files left out), or why not."""
+    """Every file under the given paths (sorted, hidden files left out), or why not.
+
+    Links are followed, but each real file and folder is read once: a link back to a
+    folder already walked (a loop, or a second way in) is reported and not walked again.
+    """
     seen: set[str] = set()
+    walked: set[str] = set()
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            for root, dirs, files in os.walk(p, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            walked.add(os.path.realpath(p))
+            for root, dirs, files in os.walk(p, followlinks=True):
+                keep = []
+                for d in sorted(d for d in dirs if not d.startswith(".")):
+                    real = os.path.realpath(os.path.join(root, d))
+                    if real in walked:
+                        yield Skip(os.path.join(root, d), ALREADY_WALKED)
+                    else:
+                        walked.add(real)
+                        keep.append(d)
+                dirs[:] = keep
                 for name in sorted(files):
                     if name.startswith("."):
                         continue

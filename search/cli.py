@@ -18,8 +18,17 @@ import click
 from markupsafe import Markup
 
 from search.articles import FORMATS, Article, Skip, read_path
+from search.check import check_index
 from search.errors import IndexCorrupt, NewsSearchError
-from search.indexing import RunReport, StrictFailure, build, list_files, update
+from search.indexing import (
+    RunReport,
+    StrictFailure,
+    build,
+    current_generation,
+    list_files,
+    read_summary,
+    update,
+)
 from search.querying import MAX_PER_PAGE, SORTS, SearchPage, search
 from search.stats import index_stats
 
@@ -64,6 +73,12 @@ def source_options(fn: F) -> F:
     ):
         fn = option(fn)
     return fn
+
+
+def report_option(fn: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print the run's report (and every skip) as JSON."
+    )(fn)
 
 
 def json_option(fn: F) -> F:
@@ -117,6 +132,7 @@ def _run(
     strict: bool,
     quiet: bool,
     procs: int | None = None,
+    as_json: bool = False,
 ) -> None:
     files, _ = list_files(paths, fmt)
     started = time.perf_counter()
@@ -144,16 +160,19 @@ def _run(
             else:
                 report = update(paths, index_dir, fmt, progress=progress, strict=strict)
         except StrictFailure as e:
-            _print_report(e.report, index_dir)
+            _print_report(e.report, index_dir, as_json)
             raise click.ClickException(str(e)) from e
-    _print_report(report, index_dir)
+    _print_report(report, index_dir, as_json)
 
 
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def _print_report(r: RunReport, index_dir: Path) -> None:
+def _print_report(r: RunReport, index_dir: Path, as_json: bool = False) -> None:
+    if as_json:
+        _echo_json(r.to_dict())
+        return
     done = r.indexed + r.updated + r.unchanged
     click.echo(
         f"{r.kind.capitalize()} of {index_dir}: {_n(done, 'article')} read in {r.seconds:.1f} s "
@@ -182,10 +201,17 @@ def _print_report(r: RunReport, index_dir: Path) -> None:
     help="Indexing processes [default: 2 when there are 2+ cores and 2,000+ articles' worth "
     "of input, else 1].",
 )
+@report_option
 @index_option
 @engine_errors
 def index_build(
-    paths: tuple[Path, ...], fmt: str, strict: bool, quiet: bool, procs: int | None, index_dir: Path
+    paths: tuple[Path, ...],
+    fmt: str,
+    strict: bool,
+    quiet: bool,
+    procs: int | None,
+    as_json: bool,
+    index_dir: Path,
 ) -> None:
     """Index everything under PATHS into a new index, switched in when complete.
 
@@ -194,7 +220,7 @@ def index_build(
     """
     if procs is None:
         procs = _default_procs(paths)
-    _run("build", paths, index_dir, fmt, strict, quiet, procs)
+    _run("build", paths, index_dir, fmt, strict, quiet, procs, as_json)
 
 
 def _default_procs(paths: tuple[Path, ...]) -> int:
@@ -215,27 +241,32 @@ def _default_procs(paths: tuple[Path, ...]) -> int:
 
 @index.command("update")
 @source_options
+@report_option
 @index_option
 @engine_errors
 def index_update(
-    paths: tuple[Path, ...], fmt: str, strict: bool, quiet: bool, index_dir: Path
+    paths: tuple[Path, ...], fmt: str, strict: bool, quiet: bool, as_json: bool, index_dir: Path
 ) -> None:
     """Add new and changed articles under PATHS and drop those whose files are gone.
 
     Articles are compared by content hash: unchanged ones are not rewritten. Articles
     indexed from outside PATHS are left alone.
     """
-    _run("update", paths, index_dir, fmt, strict, quiet)
+    _run("update", paths, index_dir, fmt, strict, quiet, as_json=as_json)
 
 
 @index.command("rebuild")
 @click.option("--strict", is_flag=True, help="Fail if any file or article is skipped.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only the summary.")
+@report_option
 @index_option
 @engine_errors
-def index_rebuild(strict: bool, quiet: bool, index_dir: Path) -> None:
-    """Build the index again from the sources and format of its last build."""
-    info = index_stats(index_dir)
+def index_rebuild(strict: bool, quiet: bool, as_json: bool, index_dir: Path) -> None:
+    """Build the index again from the sources and format of its last build.
+
+    Works on a damaged index too: the sources are read from the build's summary file.
+    """
+    info = read_summary(current_generation(index_dir))
     sources = info.get("sources") or []
     if not sources:
         raise click.ClickException(
@@ -251,6 +282,7 @@ def index_rebuild(strict: bool, quiet: bool, index_dir: Path) -> None:
         strict,
         quiet,
         _default_procs(paths),
+        as_json,
     )
 
 
@@ -285,6 +317,29 @@ def index_stats_cmd(as_json: bool, index_dir: Path) -> None:
         )
     for s in info["skipped"][:50]:
         click.echo(f"  skipped {s['path']}: {s['reason']}")
+
+
+@index.command("check")
+@json_option
+@index_option
+@engine_errors
+def index_check(as_json: bool, index_dir: Path) -> None:
+    """Check that the index opens, agrees with its summary, and answers a canary query.
+
+    Exit code 0 when every check passes, 1 otherwise (for scripts and monitoring).
+    """
+    report = check_index(index_dir)
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        for c in report.checks:
+            click.echo(f"{'ok  ' if c.ok else 'FAIL'}  {c.name:<8} {c.detail}")
+        click.echo(
+            f"{index_dir}: {'healthy' if report.ok else 'NOT healthy'} "
+            f"(checked in {report.seconds:.1f} s)"
+        )
+    if not report.ok:
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------------- parse

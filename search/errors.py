@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "DiskFull",
     "IndexCorrupt",
     "IndexLocked",
     "IndexMissing",
@@ -29,8 +30,20 @@ class IndexCorrupt(NewsSearchError):
 
     def __init__(self, location: str, detail: str) -> None:
         super().__init__(
-            f"the index at {location} cannot be read ({detail}): "
-            "rebuild it with `news-search index build PATH`"
+            f"the index at {location} cannot be read ({detail}): rebuild it with "
+            "`news-search index rebuild` (or `news-search index build PATH`)"
+        )
+        self.location = location
+
+
+class DiskFull(NewsSearchError):
+    """A build or update ran out of disk space; nothing live was changed."""
+
+    def __init__(self, location: str, kind: str) -> None:
+        super().__init__(
+            f"no space left on device while writing the index at {location}: the live index "
+            f"is unchanged; free some space and run the {kind} again (a build needs room "
+            "for a second copy of the index beside the live one)"
         )
         self.location = location
 

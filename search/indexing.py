@@ -16,6 +16,7 @@ own commit, which switches segments by renaming one table-of-contents file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -30,7 +31,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from search.articles import Article, Skip, iter_files, read_path
-from search.errors import IndexCorrupt, IndexLocked, IndexMissing, NewsSearchError
+from search.errors import DiskFull, IndexCorrupt, IndexLocked, IndexMissing, NewsSearchError
 from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
 from search.segments import write_index
 
@@ -43,6 +44,7 @@ __all__ = [
     "list_files",
     "read_summary",
     "update",
+    "writer_holding",
     "writer_lock",
 ]
 
@@ -101,8 +103,9 @@ def writer_lock(location: Path) -> Iterator[None]:
     """Hold the index's single-writer lock, or raise :class:`IndexLocked` at once.
 
     The lock is an ``flock`` on ``.lock``: the kernel releases it when its holder dies,
-    so a lock left by a killed process is never in the way; the pid written in the file
-    names the holder in the refusal message.
+    so a lock left by a killed process is never in the way. The refusal names the holder
+    as the kernel knows it (``/proc/locks``); the pid is also written in the file, for
+    people.
     """
     location.mkdir(parents=True, exist_ok=True)
     fd = os.open(location / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
@@ -110,7 +113,9 @@ def writer_lock(location: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown pid"
+            # The kernel names the holder; the pid in the file may not be written yet.
+            pid = writer_holding(location)
+            holder = f"pid {pid}" if pid is not None else "unknown pid"
             raise IndexLocked(str(location), holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
@@ -118,6 +123,30 @@ def writer_lock(location: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def writer_holding(location: Path) -> int | None:
+    """The pid of the process holding the writer lock now, or None (read from
+    ``/proc/locks``, so asking never gets in a writer's way)."""
+    try:
+        st = os.stat(location / LOCK_FILE)
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" (major:minor:inode)
+        parts = line.split()
+        if len(parts) >= 6 and parts[1] == "FLOCK" and parts[-4].isdigit():
+            with contextlib.suppress(ValueError):
+                major, minor, inode = parts[-3].split(":")
+                if (int(major, 16), int(minor, 16), int(inode)) == (
+                    os.major(st.st_dev),
+                    os.minor(st.st_dev),
+                    st.st_ino,
+                ):
+                    return int(parts[-4])
+    return None
 
 
 def _remove_stale_builds(location: Path) -> None:
@@ -297,12 +326,34 @@ def build(
             )
             _fsync_dir(tmp)
             os.rename(tmp, gen)
-        except BaseException:
+        except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)
+            if _disk_full(e):
+                raise DiskFull(str(loc), "build") from e
             raise
         _switch_to(loc, gen)
         _prune_generations(loc, [gen] + ([previous] if previous else []))
     return report
+
+
+def _disk_full(e: BaseException) -> bool:
+    return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _remove_unlisted_files(gen: Path) -> None:
+    """Remove what a failed commit left: segment files no table of contents lists, and
+    the writer's scratch space."""
+    with contextlib.suppress(Exception):
+        ix = whoosh_index.open_dir(str(gen))
+        toc = ix._read_toc()
+        whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+        ix.close()
+    # The writer's scratch space (a folder, or a file, named MAIN.tmp).
+    for scratch in gen.glob("*.tmp"):
+        if scratch.is_dir():
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            scratch.unlink(missing_ok=True)
 
 
 def _live_or_none(loc: Path) -> Path | None:
@@ -376,13 +427,19 @@ def update(
                     report.removed += 1
             if strict and report.skipped:
                 raise StrictFailure(report)
-        except BaseException:
-            writer.cancel()
+            if report.indexed or report.updated or report.removed:
+                # Whoosh writes the new segment, then renames a new table of contents
+                # into place: until that rename, readers see the index as it was.
+                writer.commit(optimize=False)
+            else:
+                writer.cancel()
+        except BaseException as e:
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            _remove_unlisted_files(gen)
+            if _disk_full(e):
+                raise DiskFull(str(loc), "update") from e
             raise
-        if report.indexed or report.updated or report.removed:
-            writer.commit(optimize=False)
-        else:
-            writer.cancel()
         report.articles = ix.doc_count()
         ix.close()
         report.generation = gen.name

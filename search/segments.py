@@ -94,7 +94,7 @@ def _worker(directory: str, jobs: Any, results: Any, limitmb: int, segment_docs:
         segments = _segments_from(ix, _batches(jobs, parent), limitmb, segment_docs)
         results.put(("ok", segments))
     except BaseException as e:  # report, don't hang the parent
-        results.put(("error", f"{type(e).__name__}: {e}"))
+        results.put(("error", (f"{type(e).__name__}: {e}", getattr(e, "errno", None))))
 
 
 def write_index(
@@ -127,17 +127,17 @@ def write_index(
         for doc in docs:
             batch.append(doc)
             if len(batch) >= BATCH:
-                _put(jobs, batch, workers)
+                _put(jobs, batch, workers, results)
                 batch = []
         if batch:
-            _put(jobs, batch, workers)
+            _put(jobs, batch, workers, results)
         for _ in workers:
-            _put(jobs, None, workers)
+            _put(jobs, None, workers, results)
         segments: list[Any] = []
         for _ in workers:
             status, payload = _get(results, workers)
             if status != "ok":
-                raise NewsSearchError(f"an indexing process failed: {payload}")
+                _raise_failure(payload)
             segments.extend(payload)
         for w in workers:
             w.join()
@@ -147,15 +147,32 @@ def write_index(
             if w.is_alive():
                 w.kill()
                 w.join()
+        # Batches no worker will read must not keep this process from exiting.
+        jobs.cancel_join_thread()
 
 
-def _put(jobs: Any, item: Any, workers: list[Any]) -> None:
+def _raise_failure(payload: tuple[str, int | None]) -> None:
+    message, errno = payload
+    if errno:  # an OS error in a worker (a full disk) is that error for the build
+        raise OSError(errno, os.strerror(errno))
+    raise NewsSearchError(f"an indexing process failed: {message}")
+
+
+def _put(jobs: Any, item: Any, workers: list[Any], results: Any) -> None:
     while True:
         try:
             jobs.put(item, timeout=1)
             return
         except queue.Full:
-            _check_alive(workers)
+            # While there is work to hand out, a worker that has ended has failed.
+            if any(not w.is_alive() for w in workers):
+                try:
+                    status, payload = results.get(timeout=1)
+                except queue.Empty:
+                    _check_alive(workers)
+                    raise NewsSearchError("an indexing process ended early") from None
+                if status != "ok":
+                    _raise_failure(payload)
 
 
 def _get(results: Any, workers: list[Any]) -> tuple[str, Any]:

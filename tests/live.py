@@ -23,15 +23,22 @@ def free_port() -> int:
 
 class Server:
     def __init__(
-        self, index: Path, log: Path, command: list[str] | None = None, cwd: Path = ROOT
+        self,
+        index: Path,
+        log: Path,
+        command: list[str] | None = None,
+        cwd: Path = ROOT,
+        wait_for: int = 200,
+        workers: int = 2,
     ) -> None:
+        """Start the server; ready when ``/api/health`` answers ``wait_for``."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._out = open(log, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [*(command or [sys.executable, "-m", "search.cli"]), "serve", "--index", str(index),
-             "--port", str(self.port), "--workers", "2"],
+             "--port", str(self.port), "--workers", str(workers)],
             cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
@@ -40,7 +47,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited: {log.read_text()}")
             try:
-                if requests.get(self.url + "/api/health", timeout=1).status_code == 200:
+                if requests.get(self.url + "/api/health", timeout=1).status_code == wait_for:
                     return
             except requests.ConnectionError:
                 time.sleep(0.1)
