@@ -83,7 +83,7 @@ def check_index(location: str | Path) -> CheckReport:
             True,
             f"{snap.generation}: {_n(snap.doc_count, 'article')} in {_n(segments, 'segment')}",
         )
-        _summary(report, snap.summary, snap.doc_count)
+        _summary(report, snap.summary, snap.doc_count, snap.toc_generation)
         _stored(report, snap)
         _canary(report, store, snap)
         _writer(report, holder)
@@ -93,8 +93,16 @@ def check_index(location: str | Path) -> CheckReport:
     return report
 
 
-def _summary(report: CheckReport, summary: dict[str, Any], articles: int) -> None:
-    if not summary:
+def _summary(report: CheckReport, summary: dict[str, Any], articles: int, toc: int) -> None:
+    recorded = summary.get("toc_generation")
+    if summary and recorded is not None and recorded != toc:
+        # An update committed and was stopped before it rewrote the summary: the
+        # index is whole; the next update writes the summary again.
+        report.add(
+            "summary", True, f"written before the last commit (table of contents {recorded}, "
+            f"now {toc}): an update was interrupted after committing; the next one rewrites it",
+        )  # fmt: skip
+    elif not summary:
         report.add("summary", False, "no summary file: the last build did not finish writing it")
     elif summary.get("schema_version") != SCHEMA_VERSION:
         report.add(

@@ -306,6 +306,7 @@ def build(
             write_index(str(tmp), documents(), procs=procs, limitmb=limitmb)
             ix = whoosh_index.open_dir(str(tmp))
             report.articles = ix.doc_count()
+            toc_generation = ix.latest_generation()
             ix.close()
             previous = _live_or_none(loc)
             number = 1 + max((_generation_number(p) for p in loc.glob(GEN_PREFIX + "*")), default=0)
@@ -321,6 +322,8 @@ def build(
                     "sources": [os.path.abspath(p) for p in paths],
                     "format": fmt,
                     "articles": report.articles,
+                    # Which table of contents these figures describe (see index check).
+                    "toc_generation": toc_generation,
                     "last_run": report.to_dict(),
                 },
             )
@@ -441,12 +444,18 @@ def update(
                 raise DiskFull(str(loc), "update") from e
             raise
         report.articles = ix.doc_count()
+        toc_generation = ix.latest_generation()
         ix.close()
         report.generation = gen.name
         report.seconds = time.perf_counter() - started
         summary = read_summary(gen)
         summary.update(
-            {"updated_at": _now(), "articles": report.articles, "last_run": report.to_dict()}
+            {
+                "updated_at": _now(),
+                "articles": report.articles,
+                "toc_generation": toc_generation,
+                "last_run": report.to_dict(),
+            }
         )
         _write_summary(gen, summary)
     return report

@@ -220,3 +220,33 @@ def test_every_command_and_option_has_help(
     result = runner.invoke(main, [*path, "--help"])
     assert result.exit_code == 0
     assert "Usage: main " + " ".join(path) in result.output
+
+
+def test_check_healthy_then_damaged(runner: CliRunner, archive: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    built = runner.invoke(main, ["index", "build", str(archive), "--index", str(index), "--json"])
+    report = json.loads(built.output)
+    assert (report["kind"], report["indexed"], len(report["skipped"])) == ("build", 2, 1)
+    result = runner.invoke(main, ["index", "check", "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:5] == [
+        "ok    opens    gen-000001: 2 articles in 1 segment",
+        "ok    summary  2 articles, as recorded",
+        "ok    stored   2 articles readable, ids unique",
+        "ok    canary   2 of 2 articles found again by title",
+        "ok    writer   no build or update is running",
+    ]
+    assert lines[5].startswith(f"{index}: healthy (checked in ")
+    with writer_lock(index):
+        held = runner.invoke(main, ["index", "check", "--index", str(index), "--json"])
+    data = json.loads(held.output)
+    assert held.exit_code == 0 and data["ok"] is True
+    assert "a build or update is running (pid" in data["checks"][-1]["detail"]
+    # The summary disagrees with the index: check fails, exit 1.
+    summary = index / "current" / "news-search.json"
+    summary.write_text(summary.read_text().replace('"articles": 2', '"articles": 3'))
+    result = runner.invoke(main, ["index", "check", "--index", str(index)])
+    assert result.exit_code == 1
+    assert "FAIL  summary  the summary says 3 articles, the index holds 2" in result.output
+    assert result.output.splitlines()[-1].startswith(f"{index}: NOT healthy")
