@@ -13,7 +13,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-__all__ = ["MAX_QUERY_CHARS", "Prepared", "parse_period", "prepare"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "MAX_QUERY_WORDS",
+    "Prepared",
+    "limit_problem",
+    "parse_period",
+    "prepare",
+]
 
 #: Longer queries are cut (at a word boundary): nothing longer is a query.
 MAX_QUERY_CHARS = 500
@@ -143,6 +150,26 @@ def _clean_token(tok: str) -> tuple[str, str | None]:
     if star and len(core) < 2:
         return (lead + core + trail, f"'{core}{star}' is too short to expand; searched as a word")
     return (lead + core + star + suffix + trail, None)
+
+
+#: The most words a query may have (OR'd or not): each is a posting list to read.
+MAX_QUERY_WORDS = MAX_TOKENS
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+
+
+def limit_problem(text: str) -> str | None:
+    """Why a query is over the size limits (a caller's 400), or None.
+
+    Malformed syntax is forgiven and noted; size is not: a query longer than
+    ``MAX_QUERY_CHARS`` or with more than ``MAX_QUERY_WORDS`` words is refused whole
+    rather than searched in part.
+    """
+    if len(text) > MAX_QUERY_CHARS:
+        return f"is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS}"
+    words = sum(1 for w in re.findall(r"\w+", text) if w not in _OPERATORS)
+    if words > MAX_QUERY_WORDS:
+        return f"has {words} words; at most {MAX_QUERY_WORDS} can be searched at once"
+    return None
 
 
 def prepare(text: str) -> Prepared:

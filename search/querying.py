@@ -35,7 +35,7 @@ from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 
 from search.errors import InvalidParameter
 from search.matching import match_set
-from search.query_text import Prepared, parse_period, prepare
+from search.query_text import Prepared, limit_problem, parse_period, prepare
 from search.ranking import rank, scoring_terms
 from search.schema import WORD, ArticleSchema, normalize_word
 from search.snippets import make_snippet, plain_snippet
@@ -377,6 +377,9 @@ def search(
     hi = _as_date("to", date_to, end=True)
     if lo and hi and lo > hi:
         raise InvalidParameter("from", f"{lo.isoformat()} is after to={hi.isoformat()}")
+    problem = limit_problem(query or "")
+    if problem:
+        raise InvalidParameter("q", problem)
     snap = open_store(index).snapshot()
 
     prepared = prepare(query or "")

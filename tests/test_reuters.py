@@ -33,3 +33,17 @@ def test_brief_unproc_and_entities(reuters_index: Path) -> None:
     assert "&lt;" in str(page.hits[0].snippet) or "Woodco" in page.hits[0].title.title()
     # A title-only (BRIEF) story is findable by its title.
     assert search('title:"NY COCOA"', index=store).total > 0
+
+
+def test_wildcards_and_fuzzy_terms_are_capped_and_noted(reuters_index: Path) -> None:
+    """`co*` on 21,578 stories matches thousands of words: only the first 256 are
+    searched, and the reader is told so; `a*` is too short to expand at all."""
+    store = IndexStore(reuters_index)
+    assert "'a*' is too short to expand; searched as a word" in search("a*", index=store).notes
+    page = search("co*", index=store)
+    assert page.notes == ["'co' matches too many words; searched the first 256"]
+    assert 0 < page.total < 21_578
+    both = search("co* OR st*", index=store)
+    assert sum("matches too many words" in n for n in both.notes) == 2
+    assert both.total > page.total
+    assert search("reuter~", index=store).total > 0

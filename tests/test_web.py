@@ -100,7 +100,9 @@ def test_api_search_shape(client: FlaskClient) -> None:
         ("q=wheat&per_page=5&page=2", 30),
         ("q=wheat&sort=newest", 30),
         ("q=wheat&sort=oldest", 30),
-        ("q=" + "x" * 1999, 0),
+        ("q=" + "x" * 500, 0),
+        ("q=" + "+".join(["oil"] * 64), 1),
+        ("q=" + "+OR+".join(["oil"] * 64), 1),
         ('q="unclosed', 0),
         ("q=AND OR NOT", 34),
     ],
@@ -133,7 +135,10 @@ def test_api_paging_and_sorting(client: FlaskClient) -> None:
         ("from=2023-05&to=2023-04", "from"),
         ("page=1001&per_page=10", "page"),
         ("sort=best", "sort"),
+        ("q=" + "x" * 501, "q"),
         ("q=" + "x" * 2001, "q"),
+        ("q=" + "+".join(["oil"] * 65), "q"),
+        ("q=" + "+OR+".join(["oil"] * 65), "q"),
     ],
 )
 def test_api_bad_parameters_are_400(client: FlaskClient, query: str, param: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.querying import MAX_PER_PAGE, SORTS
+from search.query_text import MAX_QUERY_CHARS, MAX_QUERY_WORDS
+from search.querying import MAX_EXPANSION, MAX_PER_PAGE, SORTS
 
 __all__ = ["openapi_document"]
 
@@ -64,10 +65,12 @@ def openapi_document(server: str = "") -> dict[str, Any]:
     search_params = [
         _param(
             "q",
-            {"type": "string", "maxLength": 2000},
+            {"type": "string", "maxLength": MAX_QUERY_CHARS},
             'The query: words (all required), OR, NOT or -word, "phrases", title:word, '
-            "prefix*, word~, date:2023, date:[2023-01 to 2023-06]. Never rejected: what "
-            "cannot be read is ignored and reported in `notes`.",
+            "prefix*, word~, date:2023, date:[2023-01 to 2023-06]. Malformed syntax is "
+            "never rejected: what cannot be read is ignored and reported in `notes`. "
+            f"Over {MAX_QUERY_CHARS} characters or {MAX_QUERY_WORDS} words is a 400. "
+            f"A prefix* or word~ is expanded to at most {MAX_EXPANSION} words (noted).",
         ),
         _param("from", _DATE_PARAM, "Earliest publication date."),
         _param("to", _DATE_PARAM, "Latest publication date."),
