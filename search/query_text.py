@@ -17,6 +17,7 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "MAX_QUERY_WORDS",
     "Prepared",
+    "count_words",
     "limit_problem",
     "parse_period",
     "prepare",
@@ -157,6 +158,15 @@ MAX_QUERY_WORDS = MAX_TOKENS
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 
 
+_COUNTED = re.compile(r"(\w+)(:?)")
+
+
+def count_words(text: str) -> int:
+    """The words of a query as its limit counts them: runs of letters and digits, not
+    operators (AND, OR, NOT) and not field names (``title:``)."""
+    return sum(1 for w, colon in _COUNTED.findall(text) if not colon and w not in _OPERATORS)
+
+
 def limit_problem(text: str) -> str | None:
     """Why a query is over the size limits (a caller's 400), or None.
 
@@ -166,7 +176,7 @@ def limit_problem(text: str) -> str | None:
     """
     if len(text) > MAX_QUERY_CHARS:
         return f"is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS}"
-    words = sum(1 for w in re.findall(r"\w+", text) if w not in _OPERATORS)
+    words = count_words(text)
     if words > MAX_QUERY_WORDS:
         return f"has {words} words; at most {MAX_QUERY_WORDS} can be searched at once"
     return None
@@ -217,10 +227,12 @@ def prepare(text: str) -> Prepared:
     dropped_ops: list[str] = []
     tokens = 0
     for piece, start, is_phrase in _segments(stripped, notes):
-        if tokens >= MAX_TOKENS:
-            notes.append(f"only the first {MAX_TOKENS} words were searched")
+        # The same count as limit_problem's, so a query within the limit is never cut.
+        words = count_words(piece)
+        if tokens + words > MAX_TOKENS:
+            notes.append(f"only the first {tokens} words were searched")
             break
-        tokens += 1
+        tokens += words
         if is_phrase:
             words = piece.strip()
             if _WORDCHAR.search(words):

@@ -12,7 +12,7 @@ import pytest
 from markupsafe import Markup
 
 from search.errors import InvalidParameter
-from search.query_text import MAX_QUERY_CHARS, prepare
+from search.query_text import MAX_QUERY_CHARS, count_words, prepare
 from search.querying import _parser, search
 from search.store import IndexStore
 from tests.conftest import index_from_records
@@ -100,6 +100,23 @@ def test_malformed_queries_are_answered_with_a_note(
     page = search(query, index=small, per_page=100)
     assert {h.id for h in page.hits} == expected
     assert any(note in n for n in page.notes), page.notes
+
+
+def test_a_query_within_the_limits_is_searched_whole(small: IndexStore) -> None:
+    words = [f"z{i}" for i in range(63)] + ["coffee"]  # 64 words; only the last one matches
+    page = search(" OR ".join(words), index=small)
+    assert {h.id for h in page.hits} == {"a2", "a3"} and page.notes == []
+    with pytest.raises(InvalidParameter, match="has 65 words; at most 64"):
+        search(" OR ".join([*words, "z99"]), index=small)
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [("oil OR gas", 2), ('title:"crude oil" -coffee', 3), ("date:2023-04 x", 3),
+     ("AND OR NOT", 0), ("!!! ???", 0), ("café's", 2)],
+)  # fmt: skip
+def test_words_as_the_limit_counts_them(query: str, words: int) -> None:
+    assert count_words(query) == words
 
 
 def test_query_length_is_capped() -> None:
