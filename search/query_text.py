@@ -25,7 +25,7 @@ __all__ = [
 
 #: Longer queries are cut (at a word boundary): nothing longer is a query.
 MAX_QUERY_CHARS = 500
-#: At most this many words and operators are searched.
+#: At most this many words are searched (operators and field names are not words).
 MAX_TOKENS = 64
 SEARCHABLE_FIELDS = frozenset({"title", "standfirst", "body"})
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
@@ -228,11 +228,11 @@ def prepare(text: str) -> Prepared:
     tokens = 0
     for piece, start, is_phrase in _segments(stripped, notes):
         # The same count as limit_problem's, so a query within the limit is never cut.
-        words = count_words(piece)
-        if tokens + words > MAX_TOKENS:
+        n_words = count_words(piece)
+        if tokens + n_words > MAX_TOKENS:
             notes.append(f"only the first {tokens} words were searched")
             break
-        tokens += words
+        tokens += n_words
         if is_phrase:
             words = piece.strip()
             if _WORDCHAR.search(words):
