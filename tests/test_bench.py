@@ -10,7 +10,9 @@ import pytest
 from tests.conftest import ROOT
 
 
-@pytest.mark.parametrize("script", ["make_corpus.py", "run.py", "load.py", "soak.py"])
+@pytest.mark.parametrize(
+    "script", ["make_corpus.py", "run.py", "load.py", "soak.py", "relevance/run.py"]
+)
 def test_bench_script_help(script: str) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), "--help"],
