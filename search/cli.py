@@ -133,6 +133,7 @@ def _run(
     quiet: bool,
     procs: int | None = None,
     as_json: bool = False,
+    allow_empty: bool = False,
 ) -> None:
     files, _ = list_files(paths, fmt)
     started = time.perf_counter()
@@ -155,7 +156,13 @@ def _run(
         try:
             if kind == "build":
                 report = build(
-                    paths, index_dir, fmt, procs=procs or 1, progress=progress, strict=strict
+                    paths,
+                    index_dir,
+                    fmt,
+                    procs=procs or 1,
+                    progress=progress,
+                    strict=strict,
+                    allow_empty=allow_empty,
                 )
             else:
                 report = update(paths, index_dir, fmt, progress=progress, strict=strict)
@@ -201,6 +208,12 @@ def _print_report(r: RunReport, index_dir: Path, as_json: bool = False) -> None:
     help="Indexing processes [default: 2 when there are 2+ cores and 2,000+ articles' worth "
     "of input, else 1].",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Replace the live index even if the build read no article (by default an empty "
+    "build keeps it: a source folder that is not mounted must not empty the archive).",
+)
 @report_option
 @index_option
 @engine_errors
@@ -210,6 +223,7 @@ def index_build(
     strict: bool,
     quiet: bool,
     procs: int | None,
+    allow_empty: bool,
     as_json: bool,
     index_dir: Path,
 ) -> None:
@@ -220,7 +234,7 @@ def index_build(
     """
     if procs is None:
         procs = _default_procs(paths)
-    _run("build", paths, index_dir, fmt, strict, quiet, procs, as_json)
+    _run("build", paths, index_dir, fmt, strict, quiet, procs, as_json, allow_empty)
 
 
 def _default_procs(paths: tuple[Path, ...]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "DiskFull",
+    "EmptyBuild",
     "IndexCorrupt",
     "IndexLocked",
     "IndexMissing",
@@ -44,6 +45,18 @@ class DiskFull(NewsSearchError):
             f"no space left on device while writing the index at {location}: the live index "
             f"is unchanged; free some space and run the {kind} again (a build needs room "
             "for a second copy of the index beside the live one)"
+        )
+        self.location = location
+
+
+class EmptyBuild(NewsSearchError):
+    """A build found no articles where the live index has some; the live one was kept."""
+
+    def __init__(self, location: str, live: int, skipped: int) -> None:
+        super().__init__(
+            f"the build read no articles ({skipped:,} skipped) and the index at {location} "
+            f"holds {live:,}: it was kept; check the paths (a folder not mounted?), or pass "
+            "--allow-empty to replace it with an empty index"
         )
         self.location = location
 

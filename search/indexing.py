@@ -31,7 +31,14 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from search.articles import Article, Skip, iter_files, read_path
-from search.errors import DiskFull, IndexCorrupt, IndexLocked, IndexMissing, NewsSearchError
+from search.errors import (
+    DiskFull,
+    EmptyBuild,
+    IndexCorrupt,
+    IndexLocked,
+    IndexMissing,
+    NewsSearchError,
+)
 from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
 from search.segments import write_index
 
@@ -275,11 +282,14 @@ def build(
     progress: Progress | None = None,
     files: Sequence[Path] | None = None,
     strict: bool = False,
+    allow_empty: bool = False,
 ) -> RunReport:
     """Index every article under ``paths`` into a new generation and switch to it.
 
     Until the switch the previous generation answers every query; a failure (or a kill)
     before it leaves no trace but a ``.build-*`` folder that the next writer removes.
+    A build that reads no article does not replace a live index that has some (a source
+    folder that is not mounted must not empty the archive) unless ``allow_empty``.
     """
     loc = Path(location)
     report = RunReport(kind="build")
@@ -309,6 +319,9 @@ def build(
             toc_generation = ix.latest_generation()
             ix.close()
             previous = _live_or_none(loc)
+            live = int(read_summary(previous).get("articles") or 0) if previous else 0
+            if report.articles == 0 and live > 0 and not allow_empty:
+                raise EmptyBuild(str(loc), live, len(report.skipped))
             number = 1 + max((_generation_number(p) for p in loc.glob(GEN_PREFIX + "*")), default=0)
             gen = loc / f"{GEN_PREFIX}{number:06d}"
             report.generation = gen.name
@@ -423,9 +436,10 @@ def update(
                 else:
                     report.unchanged += 1
             # Files that could not be read this time are not "gone": keep their articles.
-            unreadable = {s.path.split("#", 1)[0].rsplit(":", 1)[0] for s in report.skipped}
+            # Nor are the files under a folder that could not be read (not mounted?).
+            unreadable = sorted({s.path.split("#", 1)[0].rsplit(":", 1)[0] for s in report.skipped})
             for art_id, (_, path) in existing.items():
-                if art_id not in seen and _under(path, roots) and path not in unreadable:
+                if art_id not in seen and _under(path, roots) and not _under(path, unreadable):
                     writer.delete_by_term("id", art_id)
                     report.removed += 1
             if strict and report.skipped:

@@ -158,6 +158,8 @@ def _load_snapshot(location: Path) -> Snapshot:
         source = array("i")
         for seg, _offset in reader.leaf_readers():
             n = seg.doc_count_all()
+            if n == 0:  # an empty index has one reader with no columns
+                continue
             pub = seg.column_reader("published", translate=False)
             yms = seg.column_reader("ym", translate=True)
             day.extend(int(v) // _US_PER_DAY + 1 if v else 0 for v in (pub[i] for i in range(n)))

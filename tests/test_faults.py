@@ -267,3 +267,25 @@ def test_two_updates_at_the_same_moment(tmp_path: Path) -> None:
     assert search('"freshly added"', index=store).total == 1
     again = cli("index", "update", str(src), "--index", str(location), "--quiet")
     assert "indexed 0, updated 0, unchanged 3,001, removed 0" in again.stdout
+
+
+def test_a_missing_source_folder_never_empties_the_archive(tmp_path: Path) -> None:
+    """A source folder that is not there (an unmounted disk) is skipped with its reason;
+    neither a build nor an update takes the archive's articles away because of it."""
+    src = tmp_path / "mnt" / "archive"
+    _articles(src, 40)
+    location = tmp_path / "index"
+    build([src], location)
+    src.rename(tmp_path / "elsewhere")  # "unmounted"
+    r = cli("index", "build", str(src), "--index", str(location), "--quiet")
+    assert r.returncode == 1
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("Error: the build read no articles (1 skipped)") and "holds 40" in line
+    assert "--allow-empty" in line and not list(location.glob(".build-*"))
+    r = cli("index", "update", str(src), "--index", str(location), "--json")
+    report = json.loads(r.stdout)
+    assert (report["removed"], report["skipped"][0]["reason"]) == (0, "no such file or folder")
+    assert search("record", index=IndexStore(location)).total == 40
+    # Asked for explicitly, an empty build does replace it.
+    r = cli("index", "build", str(src), "--index", str(location), "--quiet", "--allow-empty")
+    assert r.returncode == 0 and search("record", index=IndexStore(location)).total == 0
