@@ -445,7 +445,14 @@ def _terminal(snippet: Markup) -> str:
     type=click.Choice(SORTS),
     default="relevance",
     show_default=True,
-    help="Order of the results.",
+    help="Order of the results (recent: relevance decayed with age).",
+)
+@click.option(
+    "--half-life",
+    type=float,
+    default=None,
+    metavar="DAYS",
+    help="For --sort recent: days after which relevance counts half [default: 365].",
 )
 @click.option("--page", type=int, default=1, show_default=True, help="Page of results, from 1.")
 @click.option(
@@ -464,13 +471,24 @@ def query(
     date_to: str | None,
     section: str | None,
     sort: str,
+    half_life: float | None,
     page: int,
     per_page: int,
     as_json: bool,
     index_dir: Path,
 ) -> None:
     """Search the index for TEXT (all words required; see the README for the syntax)."""
-    result = search(text, date_from, date_to, section, sort, page, per_page, index=index_dir)
+    result = search(
+        text,
+        date_from,
+        date_to,
+        section,
+        sort,
+        page,
+        per_page,
+        half_life=half_life,
+        index=index_dir,
+    )
     if as_json:
         _echo_json(result.to_dict())
         return

@@ -17,6 +17,7 @@ How a query is answered (see DESIGN.md for the measurements behind it):
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from array import array
 from collections import Counter
@@ -36,12 +37,13 @@ from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 from search.errors import InvalidParameter
 from search.matching import match_set
 from search.query_text import Prepared, limit_problem, parse_period, prepare
-from search.ranking import rank, scoring_terms
+from search.ranking import rank, score_all, scoring_terms, top_k
 from search.schema import WORD, ArticleSchema, normalize_word
 from search.snippets import make_snippet, plain_snippet
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
 
 __all__ = [
+    "HALF_LIFE_DAYS",
     "MAX_PER_PAGE",
     "MAX_RESULT_WINDOW",
     "SORTS",
@@ -53,7 +55,13 @@ __all__ = [
     "search",
 ]
 
-SORTS = ("relevance", "newest", "oldest")
+#: "recent" is relevance decayed by age: a slightly less relevant new article can
+#: overtake an old one (see ``half_life``).
+SORTS = ("relevance", "recent", "newest", "oldest")
+#: The default half-life of "recent": an article a year older than the newest in the
+#: index counts half as much as an equally relevant new one.
+HALF_LIFE_DAYS = 365.0
+MAX_HALF_LIFE_DAYS = 100 * 366.0
 MAX_PER_PAGE = 100
 #: No page may reach past this many results (like Elasticsearch's max_result_window).
 MAX_RESULT_WINDOW = 10_000
@@ -120,6 +128,8 @@ class SearchPage:
     date_from: date | None = None
     date_to: date | None = None
     section: str | None = None
+    #: The half-life in days of sort="recent" (None for the other sorts).
+    half_life: float | None = None
 
     @property
     def pages(self) -> int:
@@ -135,6 +145,7 @@ class SearchPage:
             "per_page": self.per_page,
             "took_ms": round(self.took_ms, 2),
             "sort": self.sort,
+            "half_life": self.half_life,
             "filters": {
                 "from": self.date_from.isoformat() if self.date_from else None,
                 "to": self.date_to.isoformat() if self.date_to else None,
@@ -280,6 +291,21 @@ def _top_by_score(
     return rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache)
 
 
+def _top_by_recency(
+    q: wq.Query, snap: Snapshot, matched: AbstractSet[int], k: int, half_life: float
+) -> list[tuple[int, float]]:
+    """The k best by relevance decayed with age: every match is scored, as any of them
+    may be new enough to overtake the most relevant."""
+    if not matched or k <= 0:
+        return []
+    scores = score_all(q, snap.searcher, matched, snap.field_lengths(), snap.posting_cache)
+    newest = snap.day[snap.by_date_desc[0]]
+    day = snap.day
+    rate = math.log(2) / half_life
+    decayed = {d: s * math.exp(-rate * max(0, newest - day[d])) for d, s in scores.items()}
+    return top_k(decayed, k)
+
+
 # ------------------------------------------------------------------- suggestions
 
 
@@ -325,6 +351,21 @@ def _surface_form(stem: str, typed: str, snap: Snapshot) -> str:
 # ------------------------------------------------------------------------ search
 
 
+def _check_half_life(half_life: float | None) -> float:
+    if half_life is None:
+        return HALF_LIFE_DAYS
+    if (
+        isinstance(half_life, bool)
+        or not isinstance(half_life, int | float)
+        or not math.isfinite(half_life)
+        or not 1 <= half_life <= MAX_HALF_LIFE_DAYS
+    ):
+        raise InvalidParameter(
+            "half_life", f"must be a number of days from 1 to {MAX_HALF_LIFE_DAYS:,.0f}"
+        )
+    return float(half_life)
+
+
 def _check_params(sort: str, page: int, per_page: int) -> None:
     if sort not in SORTS:
         raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
@@ -360,6 +401,7 @@ def search(
     page: int = 1,
     per_page: int = 10,
     *,
+    half_life: float | None = None,
     index: IndexStore | str | Path | None = None,
 ) -> SearchPage:
     """Search the archive.
@@ -369,10 +411,13 @@ def search(
     ``date:2023``, ``date:[2023-01 to 2023-06]``); it is never rejected, only read
     leniently, with notes. ``date_from``/``date_to`` take a date or ``YYYY``,
     ``YYYY-MM``, ``YYYY-MM-DD`` (a period's first day for ``from``, its last for
-    ``to``). Bad parameters raise :class:`InvalidParameter`.
+    ``to``). ``sort="recent"`` multiplies each score by ``0.5 ** (age / half_life)``,
+    the age in days counted back from the newest article in the index (``half_life``
+    defaults to :data:`HALF_LIFE_DAYS`). Bad parameters raise :class:`InvalidParameter`.
     """
     started = time.perf_counter()
     _check_params(sort, page, per_page)
+    half_life = _check_half_life(half_life)
     lo = _as_date("from", date_from, end=False)
     hi = _as_date("to", date_to, end=True)
     if lo and hi and lo > hi:
@@ -417,11 +462,13 @@ def search(
 
     k = page * per_page
     effective_sort = sort
-    if sort == "relevance" and isinstance(q, wq.Every):
+    if sort in ("relevance", "recent") and isinstance(q, wq.Every):
         effective_sort = "newest"
     ranked: list[tuple[int, float | None]]
     if effective_sort == "relevance":
         ranked = list(_top_by_score(q, snap, ids, k))
+    elif effective_sort == "recent":
+        ranked = list(_top_by_recency(q, snap, ids, k, half_life))
     else:
         ranked = [(d, None) for d in _top_by_date(ids, snap, k, effective_sort == "newest")]
     window = ranked[(page - 1) * per_page : k]
@@ -467,6 +514,7 @@ def search(
         date_from=lo,
         date_to=hi,
         section=section or None,
+        half_life=half_life if sort == "recent" else None,
     )
 
 

@@ -25,7 +25,17 @@ from whoosh.matching import wrappers
 
 from search.cache import BoundedCache
 
-__all__ = ["K1", "B", "FieldLengths", "PostingCache", "postings", "rank", "scoring_terms"]
+__all__ = [
+    "B",
+    "K1",
+    "FieldLengths",
+    "PostingCache",
+    "postings",
+    "rank",
+    "score_all",
+    "scoring_terms",
+    "top_k",
+]
 
 #: BM25F's free parameters (Whoosh's defaults).
 B = 0.75
@@ -164,6 +174,17 @@ def rank(
     """The ``k`` best of ``matched`` by BM25F, best first (ties: lower docnum first)."""
     if not matched or k <= 0:
         return []
+    return top_k(score_all(q, searcher, matched, lengths, cache), k)
+
+
+def score_all(
+    q: wq.Query,
+    searcher: Any,
+    matched: AbstractSet[int],
+    lengths: FieldLengths,
+    cache: PostingCache | None = None,
+) -> dict[int, float]:
+    """The BM25F score of every document of ``matched`` (0.0 for those no term scores)."""
     reader = searcher.reader()
     scores: dict[int, float] = {}
     get = scores.get
@@ -205,10 +226,10 @@ def rank(
         for d in matched:
             if d not in scores:
                 scores[d] = 0.0
-    return _top(scores, k)
+    return scores
 
 
-def _top(scores: dict[int, float], k: int) -> list[tuple[int, float]]:
+def top_k(scores: dict[int, float], k: int) -> list[tuple[int, float]]:
     """The k highest (docnum, score), ties by lower docnum, without a Python key per item."""
     if len(scores) <= k:
         chosen = list(scores.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -294,3 +295,49 @@ def test_date_filter_total_equals_the_month_bucket(reuters_index: Path, query: s
         assert filtered.total == bucket.count, bucket.value
         inline = search(f"{query} date:{bucket.value}", index=store)
         assert inline.total == bucket.count, bucket.value
+
+
+# ------------------------------------------------------------------- recency
+
+
+@pytest.fixture(scope="module")
+def floods(tmp_path_factory: pytest.TempPathFactory) -> IndexStore:
+    records = [
+        {"id": "old", "title": "Flood warning as flood waters rise", "published": "2020-01-01",
+         "body": "The flood reached the town. Flood defences held against the flood."},
+        {"id": "new", "title": "Flood in the valley", "published": "2023-01-01",
+         "body": "A flood reached the valley and the flood defences held."},
+        {"id": "other", "title": "Markets", "published": "2022-06-01", "body": "Prices fell."},
+    ]  # fmt: skip
+    return IndexStore(index_from_records(tmp_path_factory.mktemp("floods"), records))
+
+
+def test_recent_lets_a_slightly_less_relevant_new_article_overtake(floods: IndexStore) -> None:
+    by_relevance = search("flood", index=floods).hits
+    assert [h.id for h in by_relevance] == ["old", "new"]
+    old, new = (h.score for h in by_relevance)
+    assert old is not None and new is not None
+    ratio = old / new
+    assert 1 < ratio < 2 ** 3  # less relevant, but not 3 half-lives (3 years) less
+    page = search("flood", sort="recent", index=floods)
+    assert [h.id for h in page.hits] == ["new", "old"]  # the default half-life: 1 year
+    assert page.half_life == 365.0 and page.to_dict()["half_life"] == 365.0
+    # The age of "old" is 1,096 days before the newest article; it keeps the lead
+    # exactly while 2 ** (1096 / half_life) < ratio.
+    crossover = 1096 / math.log2(ratio)
+    for half_life, first in [(crossover * 1.02, "old"), (crossover * 0.98, "new"),
+                             (36_500, "old"), (30, "new")]:  # fmt: skip
+        hits = search("flood", sort="recent", half_life=half_life, index=floods).hits
+        assert hits[0].id == first, (half_life, first)
+    (top, _) = search("flood", sort="recent", half_life=30, index=floods).hits
+    assert top.score == pytest.approx(new)  # the newest article is not decayed at all
+
+
+@pytest.mark.parametrize("half_life", [0, -1, 0.5, float("nan"), float("inf"), 1e9, True])
+def test_half_life_must_be_a_sensible_number_of_days(floods: IndexStore, half_life: float) -> None:
+    with pytest.raises(InvalidParameter, match="half_life: must be a number of days"):
+        search("flood", sort="recent", half_life=half_life, index=floods)
+
+
+def test_recent_without_words_is_newest_first(floods: IndexStore) -> None:
+    assert [h.id for h in search("", sort="recent", index=floods).hits] == ["new", "other", "old"]

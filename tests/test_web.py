@@ -191,7 +191,7 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert set(doc["paths"]) == {"/api/search", "/api/articles/{id}", "/api/health",
                                  "/api/openapi.json"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
-    assert names == ["q", "from", "to", "section", "sort", "page", "per_page"]
+    assert names == ["q", "from", "to", "section", "sort", "half_life", "page", "per_page"]
 
 
 def test_api_json_equals_cli_json(client: FlaskClient, index_dir: Path) -> None:
@@ -316,3 +316,15 @@ def test_a_new_build_is_seen_without_restart(tmp_path: Path) -> None:
         f.write(json.dumps(ARTICLES[2]) + "\n")
     update([src], location)  # committed in place
     assert client.get("/api/search?q=coffee").get_json()["total"] == 2
+
+
+def test_recent_sort_in_api_and_page(client: FlaskClient) -> None:
+    data = client.get("/api/search?q=coffee&sort=recent&half_life=30").get_json()
+    assert data["sort"] == "recent" and data["half_life"] == 30.0
+    assert [h["id"] for h in data["results"]] == ["a2", "a3"]  # 2023 before 2022
+    assert client.get("/api/search?q=coffee").get_json()["half_life"] is None
+    for bad in ("x", "0", "nan", "1e12"):
+        body = assert_error(client.get(f"/api/search?q=coffee&sort=recent&half_life={bad}"), 400)
+        assert body["error"]["message"].startswith("half_life: ")
+    html = client.get("/?q=coffee&sort=recent").get_data(as_text=True)
+    assert '<option value="recent" selected>relevant and recent</option>' in html

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from search.query_text import MAX_QUERY_CHARS, MAX_QUERY_WORDS
-from search.querying import MAX_EXPANSION, MAX_PER_PAGE, SORTS
+from search.querying import (
+    HALF_LIFE_DAYS,
+    MAX_EXPANSION,
+    MAX_HALF_LIFE_DAYS,
+    MAX_PER_PAGE,
+    SORTS,
+)
 
 __all__ = ["openapi_document"]
 
@@ -78,8 +84,16 @@ def openapi_document(server: str = "") -> dict[str, Any]:
         _param(
             "sort",
             {"type": "string", "enum": list(SORTS), "default": "relevance"},
-            "Order of the results.",
+            "Order of the results: relevance; recent (relevance decayed with age, see "
+            "half_life); newest; oldest.",
         ),
+        _param(
+            "half_life",
+            {"type": "number", "minimum": 1, "maximum": MAX_HALF_LIFE_DAYS,
+             "default": HALF_LIFE_DAYS},
+            "For sort=recent: after this many days (counted back from the newest article "
+            "in the archive) an article's relevance counts half.",
+        ),  # fmt: skip
         _param(
             "page",
             {"type": "integer", "minimum": 1, "default": 1},
@@ -164,11 +178,15 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                     "properties": {
                         "error": {
                             "type": "object",
-                            "required": ["status", "code", "message"],
+                            "required": ["status", "code", "message", "request_id"],
                             "properties": {
                                 "status": {"type": "integer"},
                                 "code": {"type": "string"},
                                 "message": {"type": "string"},
+                                "request_id": {
+                                    "type": "string",
+                                    "description": "Also in X-Request-Id and the log line.",
+                                },
                             },
                         }
                     },
@@ -219,6 +237,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "per_page": {"type": "integer", "minimum": 1},
                         "took_ms": {"type": "number"},
                         "sort": {"type": "string", "enum": list(SORTS)},
+                        "half_life": {"type": ["number", "null"]},
                         "filters": {
                             "type": "object",
                             "properties": {

@@ -16,6 +16,13 @@ from web.params import search_params
 
 bp = Blueprint("pages", __name__)
 
+SORT_LABELS = {
+    "relevance": "most relevant",
+    "recent": "relevant and recent",
+    "newest": "newest first",
+    "oldest": "oldest first",
+}
+
 
 def _link(params: dict[str, Any], **changes: Any) -> str:
     """This search with some parameters changed (None removes one); back to page 1."""
@@ -25,6 +32,7 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
         "to": params.get("date_to"),
         "section": params.get("section"),
         "sort": params.get("sort") if params.get("sort") != "relevance" else None,
+        "half_life": params.get("half_life") if params.get("sort") == "recent" else None,
     }
     args.update(changes)
     return url_for("pages.index", **{k: v for k, v in args.items() if v not in (None, "")})
@@ -102,6 +110,7 @@ def index() -> Any:
         page=page,
         params=params,
         sorts=SORTS,
+        sort_labels=SORT_LABELS,
         link=lambda **kw: _link(params, **kw),
         page_link=lambda n: url_for("pages.index", **{**request.args.to_dict(), "page": n}),
         bars=_histogram(page, params),

@@ -31,7 +31,8 @@ def _whole(args: MultiDict[str, str], name: str, default: int) -> int:
 
 
 def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, Any]:
-    """Keyword arguments for ``search()`` from ``q, from, to, section, sort, page, per_page``."""
+    """Keyword arguments for ``search()`` from ``q, from, to, section, sort, page, per_page,
+    half_life``."""
     return {
         "query": _text(args, "q"),
         "date_from": _text(args, "from") or None,
@@ -40,4 +41,16 @@ def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, An
         "sort": _text(args, "sort") or "relevance",
         "page": _whole(args, "page", 1),
         "per_page": _whole(args, "per_page", per_page),
+        "half_life": _number(args, "half_life"),
     }
+
+
+def _number(args: MultiDict[str, str], name: str) -> float | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidParameter(name, f"must be a number, not {raw[:20]!r}") from None
+    return value
