@@ -26,8 +26,8 @@ from whoosh.matching import wrappers
 from search.cache import BoundedCache
 
 __all__ = [
-    "B",
     "K1",
+    "B",
     "FieldLengths",
     "PostingCache",
     "postings",

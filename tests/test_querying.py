@@ -318,7 +318,7 @@ def test_recent_lets_a_slightly_less_relevant_new_article_overtake(floods: Index
     old, new = (h.score for h in by_relevance)
     assert old is not None and new is not None
     ratio = old / new
-    assert 1 < ratio < 2 ** 3  # less relevant, but not 3 half-lives (3 years) less
+    assert 1 < ratio < 2**3  # less relevant, but not 3 half-lives (3 years) less
     page = search("flood", sort="recent", index=floods)
     assert [h.id for h in page.hits] == ["new", "old"]  # the default half-life: 1 year
     assert page.half_life == 365.0 and page.to_dict()["half_life"] == 365.0

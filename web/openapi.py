@@ -89,11 +89,15 @@ def openapi_document(server: str = "") -> dict[str, Any]:
         ),
         _param(
             "half_life",
-            {"type": "number", "minimum": 1, "maximum": MAX_HALF_LIFE_DAYS,
-             "default": HALF_LIFE_DAYS},
+            {
+                "type": "number",
+                "minimum": 1,
+                "maximum": MAX_HALF_LIFE_DAYS,
+                "default": HALF_LIFE_DAYS,
+            },
             "For sort=recent: after this many days (counted back from the newest article "
             "in the archive) an article's relevance counts half.",
-        ),  # fmt: skip
+        ),
         _param(
             "page",
             {"type": "integer", "minimum": 1, "default": 1},
