@@ -111,7 +111,8 @@ def test_payload_text_is_shown_escaped(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("url", ["/", "/?q=zebra", "/articles/p0", "/articles/nope",
                                  "/?page=0", "/api/search?q=zebra", "/api/health",
-                                 "/api/nothing", "/static/style.css", "/api/openapi.json"])  # fmt: skip
+                                 "/api/nothing", "/static/style.css", "/api/openapi.json",
+                                 "/feed?q=zebra"])  # fmt: skip
 def test_security_headers_on_every_response(client: FlaskClient, url: str) -> None:
     r = client.get(url)
     for name, value in SECURITY_HEADERS.items():

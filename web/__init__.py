@@ -33,12 +33,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     init_app(app)
 
-    from web import api, errors, logs, pages, security
+    from web import api, errors, feed, logs, pages, security
 
     logs.init_app(app)
     security.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(feed.bp)
     errors.init_app(app)
     return app
 

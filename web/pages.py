@@ -16,6 +16,8 @@ from web.params import search_params
 
 bp = Blueprint("pages", __name__)
 
+#: The parameters a feed keeps from the search page (it is always newest first).
+FEED_PARAMS = ("q", "from", "to", "section")
 SORT_LABELS = {
     "relevance": "most relevant",
     "recent": "relevant and recent",
@@ -117,7 +119,13 @@ def index() -> Any:
         active_year=year,
         month_name=_month_name,
         page_numbers=_pages(page),
+        feed_url=_feed_url(),
     )
+
+
+def _feed_url() -> str:
+    wanted: dict[str, Any] = {k: v for k, v in request.args.items() if k in FEED_PARAMS and v}
+    return url_for("feed.feed", **wanted)
 
 
 @bp.get("/articles/<article_id>")

@@ -1,0 +1,99 @@
+"""Subscribe to a search: an Atom feed (RFC 4287) of the newest articles matching a query.
+
+``/feed?q=…`` takes the search page's parameters (``q``, ``from``, ``to``, ``section``)
+and lists the newest matches first, so a feed reader polling it sees each new article
+once. The XML is written with ElementTree, which escapes every text and attribute.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, Response, current_app, request, url_for
+
+from search.querying import SearchPage, search
+from web import store
+from web.params import search_params
+
+bp = Blueprint("feed", __name__)
+
+ATOM = "http://www.w3.org/2005/Atom"
+#: Entries in a feed (a reader polls it; the newest are what it needs).
+FEED_ENTRIES = 30
+
+
+def _stamp(d: date) -> str:
+    """An RFC 3339 timestamp for a publication day (midnight UTC)."""
+    return datetime.combine(d, time(0, 0), UTC).isoformat().replace("+00:00", "Z")
+
+
+def _feed_title(page: SearchPage) -> str:
+    what = f"“{page.query}”" if page.query else "all articles"
+    parts = [f"News archive: {what}"]
+    if page.section:
+        parts.append(f"in {page.section}")
+    if page.date_from or page.date_to:
+        lo = page.date_from.isoformat() if page.date_from else "…"
+        hi = page.date_to.isoformat() if page.date_to else "…"
+        parts.append(f"({lo} to {hi})")
+    return " ".join(parts)
+
+
+def atom_feed(page: SearchPage, self_url: str, html_url: str, base_url: str) -> bytes:
+    """The Atom document for one page of results (newest first)."""
+    ET.register_namespace("", ATOM)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    sub(feed, "id", self_url)
+    sub(feed, "title", _feed_title(page))
+    newest = max((h.published for h in page.hits), default=None)
+    sub(feed, "updated", _stamp(newest) if newest else _stamp(date(1970, 1, 1)))
+    sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    sub(feed, "link", rel="alternate", type="text/html", href=html_url)
+    author = sub(feed, "author")
+    sub(author, "name", "News archive search")
+    sub(feed, "generator", "news-search")
+    for hit in page.hits:
+        entry = sub(feed, "entry")
+        url = base_url + hit.url
+        sub(entry, "id", url)
+        sub(entry, "title", hit.title)
+        sub(entry, "link", rel="alternate", type="text/html", href=url)
+        sub(entry, "published", _stamp(hit.published))
+        sub(entry, "updated", _stamp(hit.published))
+        if hit.section:
+            sub(entry, "category", term=hit.section)
+        if hit.source:
+            source_author = sub(entry, "author")
+            sub(source_author, "name", hit.source)
+        # The snippet is HTML (escaped text, <mark>s): Atom carries it as escaped HTML.
+        sub(entry, "summary", str(hit.snippet), type="html")
+    data: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return data
+
+
+@bp.get("/feed")
+def feed() -> Any:
+    """An Atom feed of the newest articles matching the search."""
+    params = search_params(request.args)
+    params.update(sort="newest", page=1, per_page=FEED_ENTRIES, half_life=None)
+    page = search(**params, index=store(current_app))
+    wanted: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k in ("q", "from", "to", "section") and v
+    }
+    base = request.host_url.rstrip("/")
+    body = atom_feed(
+        page,
+        self_url=base + url_for("feed.feed", **wanted),
+        html_url=base + url_for("pages.index", **wanted, sort="newest"),
+        base_url=base,
+    )
+    return Response(body, mimetype="application/atom+xml")
