@@ -20,6 +20,7 @@ from markupsafe import Markup
 from search.articles import FORMATS, Article, Skip, read_path
 from search.check import check_index
 from search.errors import IndexCorrupt, NewsSearchError
+from search.export import EXPORT_FORMATS, export, export_lines
 from search.indexing import (
     RunReport,
     StrictFailure,
@@ -526,6 +527,82 @@ def _print_page(r: SearchPage) -> None:
         click.echo(
             "Sections: " + ", ".join(f"{c.value} ({c.count:,})" for c in r.facets["section"][:10])
         )
+
+
+# --------------------------------------------------------------------- export
+
+
+@main.command("export")
+@click.argument("text", required=False, default="")
+@click.option(
+    "--from", "date_from", metavar="DATE", help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD."
+)
+@click.option("--to", "date_to", metavar="DATE", help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--section", help="Only articles of this section.")
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="relevance",
+    show_default=True,
+    help="Order of the rows.",
+)
+@click.option(
+    "--half-life",
+    type=float,
+    default=None,
+    metavar="DAYS",
+    help="For --sort recent: days after which relevance counts half [default: 365].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default="csv",
+    show_default=True,
+    help="CSV (a header row, then one row per article) or JSON Lines (one object per line).",
+)
+@click.option("--body", is_flag=True, help="Include each article's whole text.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+@index_option
+@engine_errors
+def export_cmd(
+    text: str,
+    date_from: str | None,
+    date_to: str | None,
+    section: str | None,
+    sort: str,
+    half_life: float | None,
+    fmt: str,
+    body: bool,
+    output: Path | None,
+    index_dir: Path,
+) -> None:
+    """Write EVERY article matching TEXT (not a page) as CSV or JSON Lines, for research.
+
+    The count and any notes on how the query was read go to standard error.
+    """
+    result = export(
+        text, date_from, date_to, section, sort, half_life=half_life, body=body, index=index_dir
+    )
+    lines = export_lines(result, fmt)
+    with (
+        open(output, "w", encoding="utf-8", newline="")
+        if output
+        else contextlib.nullcontext(sys.stdout)
+    ) as out:
+        for line in lines:
+            out.write(line)
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(
+        f"{_n(result.total, 'article')} exported{f' to {output}' if output else ''}.", err=True
+    )
 
 
 # ---------------------------------------------------------------------- serve

@@ -417,61 +417,12 @@ def search(
     """
     started = time.perf_counter()
     _check_params(sort, page, per_page)
-    half_life = _check_half_life(half_life)
-    lo = _as_date("from", date_from, end=False)
-    hi = _as_date("to", date_to, end=True)
-    if lo and hi and lo > hi:
-        raise InvalidParameter("from", f"{lo.isoformat()} is after to={hi.isoformat()}")
-    problem = limit_problem(query or "")
-    if problem:
-        raise InvalidParameter("q", problem)
-    snap = open_store(index).snapshot()
-
-    prepared = prepare(query or "")
-    notes = list(prepared.notes)
-    # Dates in the query narrow the parameters' range further.
-    if prepared.date_from and (lo is None or prepared.date_from > lo):
-        lo = prepared.date_from
-    if prepared.date_to and (hi is None or prepared.date_to < hi):
-        hi = prepared.date_to
-
-    if prepared.text.strip():
-        q = _parser().parse(prepared.text).normalize()
-        if q is wq.NullQuery:
-            notes.append("only very common words were given; they are not searched on their own")
-    else:
-        q = wq.Every()
-    ids: AbstractSet[int]
-    if q is not wq.NullQuery:
-        q = _cap_expansions(q, snap, notes)
-        ids = _all_matches(q, snap)
-    else:
-        ids = frozenset()
-
-    section_ix: int | None = None
-    if section:
-        try:
-            section_ix = snap.section_names.index(section)
-        except ValueError:
-            section_ix = -1
-    filtered = lo is not None or hi is not None or section_ix is not None
-    if filtered:
-        ids = _filter(ids, snap, lo, hi, section_ix)
+    m = find_matches(query, date_from, date_to, section, half_life=half_life, index=index)
+    snap, q, ids, notes, lo, hi = m.snap, m.query, m.ids, m.notes, m.date_from, m.date_to
     total = len(ids)
     facets = _facets(ids, snap)
-
     k = page * per_page
-    effective_sort = sort
-    if sort in ("relevance", "recent") and isinstance(q, wq.Every):
-        effective_sort = "newest"
-    ranked: list[tuple[int, float | None]]
-    if effective_sort == "relevance":
-        ranked = list(_top_by_score(q, snap, ids, k))
-    elif effective_sort == "recent":
-        ranked = list(_top_by_recency(q, snap, ids, k, half_life))
-    else:
-        ranked = [(d, None) for d in _top_by_date(ids, snap, k, effective_sort == "newest")]
-    window = ranked[(page - 1) * per_page : k]
+    window = ranked_matches(m, sort, k)[(page - 1) * per_page : k]
 
     term_set: frozenset[str] = frozenset()
     if window and not isinstance(q, wq.Every):
@@ -497,8 +448,8 @@ def search(
         )
 
     suggestion = None
-    if prepared.plain_words and total < 5:
-        suggestion = _suggest(prepared, snap, total)
+    if m.prepared.plain_words and total < 5:
+        suggestion = _suggest(m.prepared, snap, total)
 
     return SearchPage(
         query=query or "",
@@ -514,8 +465,89 @@ def search(
         date_from=lo,
         date_to=hi,
         section=section or None,
-        half_life=half_life if sort == "recent" else None,
+        half_life=m.half_life if sort == "recent" else None,
     )
+
+
+@dataclass
+class Matches:
+    """Every article a query and its filters match, before any ranking."""
+
+    snap: Snapshot
+    query: wq.Query
+    ids: AbstractSet[int]
+    notes: list[str]
+    prepared: Prepared
+    date_from: date | None
+    date_to: date | None
+    half_life: float
+
+
+def find_matches(
+    query: str = "",
+    date_from: date | str | None = None,
+    date_to: date | str | None = None,
+    section: str | None = None,
+    *,
+    half_life: float | None = None,
+    index: IndexStore | str | Path | None = None,
+) -> Matches:
+    """The set of all matches of ``query`` within the filters (see :func:`search`)."""
+    half_life = _check_half_life(half_life)
+    lo = _as_date("from", date_from, end=False)
+    hi = _as_date("to", date_to, end=True)
+    if lo and hi and lo > hi:
+        raise InvalidParameter("from", f"{lo.isoformat()} is after to={hi.isoformat()}")
+    problem = limit_problem(query or "")
+    if problem:
+        raise InvalidParameter("q", problem)
+    snap = open_store(index).snapshot()
+
+    prepared = prepare(query or "")
+    notes = list(prepared.notes)
+    # Dates in the query narrow the parameters' range further.
+    if prepared.date_from and (lo is None or prepared.date_from > lo):
+        lo = prepared.date_from
+    if prepared.date_to and (hi is None or prepared.date_to < hi):
+        hi = prepared.date_to
+
+    q: wq.Query
+    if prepared.text.strip():
+        q = _parser().parse(prepared.text).normalize()
+        if q is wq.NullQuery:
+            notes.append("only very common words were given; they are not searched on their own")
+    else:
+        q = wq.Every()
+    ids: AbstractSet[int]
+    if q is not wq.NullQuery:
+        q = _cap_expansions(q, snap, notes)
+        ids = _all_matches(q, snap)
+    else:
+        ids = frozenset()
+
+    section_ix: int | None = None
+    if section:
+        try:
+            section_ix = snap.section_names.index(section)
+        except ValueError:
+            section_ix = -1
+    if lo is not None or hi is not None or section_ix is not None:
+        ids = _filter(ids, snap, lo, hi, section_ix)
+    return Matches(snap, q, ids, notes, prepared, lo, hi, half_life)
+
+
+def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
+    """The first ``k`` matches in ``sort`` order, with their scores (None for date sorts)."""
+    if sort not in SORTS:
+        raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
+    effective_sort = sort
+    if sort in ("relevance", "recent") and isinstance(m.query, wq.Every):
+        effective_sort = "newest"
+    if effective_sort == "relevance":
+        return list(_top_by_score(m.query, m.snap, m.ids, k))
+    if effective_sort == "recent":
+        return list(_top_by_recency(m.query, m.snap, m.ids, k, m.half_life))
+    return [(d, None) for d in _top_by_date(m.ids, m.snap, k, effective_sort == "newest")]
 
 
 def highlight_terms(

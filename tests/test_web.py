@@ -188,7 +188,7 @@ def test_api_health_without_index(tmp_path: Path) -> None:
 def test_openapi_document(client: FlaskClient) -> None:
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"] == "3.1.0"
-    assert set(doc["paths"]) == {"/api/search", "/api/articles/{id}", "/api/health",
+    assert set(doc["paths"]) == {"/api/search", "/api/export", "/api/articles/{id}", "/api/health",
                                  "/api/openapi.json"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
     assert names == ["q", "from", "to", "section", "sort", "half_life", "page", "per_page"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from search.documents import get_article
+from search.errors import InvalidParameter
+from search.export import EXPORT_FORMATS, export, export_lines
 from search.querying import search
 from web import store
 from web.openapi import openapi_document
@@ -31,6 +33,31 @@ def api_search() -> Any:
     params = search_params(request.args, current_app.config["PER_PAGE"])
     page = search(**params, index=store(current_app))
     return jsonify(page.to_dict())
+
+
+EXPORT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+
+
+@bp.get("/export")
+def api_export() -> Any:
+    """Every match of a search (not a page), streamed as CSV or JSON Lines."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidParameter("format", f"must be one of {', '.join(EXPORT_FORMATS)}")
+    params = search_params(request.args)
+    for name in ("page", "per_page"):
+        params.pop(name)
+    body = request.args.get("body", "false").lower()
+    if body not in ("true", "false", "1", "0"):
+        raise InvalidParameter("body", "must be true or false")
+    result = export(**params, body=body in ("true", "1"), index=store(current_app))
+    response = Response(
+        stream_with_context(export_lines(result, fmt)),
+        mimetype=EXPORT_TYPES[fmt],
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="news-search.{fmt}"'
+    response.headers["X-Total-Count"] = str(result.total)
+    return response
 
 
 @bp.get("/articles/<article_id>")

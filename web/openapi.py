@@ -133,6 +133,41 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                     "responses": {"200": _ok("SearchPage", "A page of results."), **errors},
                 }
             },
+            "/api/export": {
+                "get": {
+                    "operationId": "export",
+                    "summary": "Every match of a search, streamed as CSV or JSON Lines",
+                    "parameters": [
+                        p for p in search_params if p["name"] not in ("page", "per_page")
+                    ]
+                    + [
+                        _param(
+                            "format",
+                            {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
+                            "CSV (header row first) or JSON Lines (one object per line).",
+                        ),
+                        _param(
+                            "body",
+                            {"type": "string", "enum": ["true", "false"], "default": "false"},
+                            "Include each article's whole text.",
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "One row per article, in the order of `sort`; "
+                            "the header X-Total-Count says how many.",
+                            "headers": {
+                                "X-Total-Count": {"schema": {"type": "string"}},
+                            },
+                            "content": {
+                                "text/csv": {"schema": {"type": "string"}},
+                                "application/x-ndjson": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **errors,
+                    },
+                }
+            },
             "/api/articles/{id}": {
                 "get": {
                     "operationId": "getArticle",
