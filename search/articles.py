@@ -29,6 +29,7 @@ from dateutil import parser as dateparser
 __all__ = [
     "FORMATS",
     "MAX_FILE_BYTES",
+    "TAG_FIELDS",
     "Article",
     "Format",
     "Skip",
@@ -41,6 +42,15 @@ __all__ = [
     "read_paths",
     "read_reuters",
 ]
+
+#: The metadata facets (singular, as in ``topic=coffee``) and the Article field of each.
+TAG_FIELDS: tuple[tuple[str, str], ...] = (
+    ("topic", "topics"),
+    ("place", "places"),
+    ("person", "people"),
+    ("org", "orgs"),
+    ("exchange", "exchanges"),
+)
 
 Format = Literal["auto", "page", "jsonl", "reuters"]
 FORMATS: tuple[str, ...] = ("auto", "page", "jsonl", "reuters")
@@ -68,6 +78,12 @@ class Article:
     related: tuple[str, ...] = ()
     previous_title: str = ""
     next_title: str = ""
+    #: Subject metadata where the source has it (Reuters-21578 does): facets and filters.
+    topics: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+    orgs: tuple[str, ...] = ()
+    exchanges: tuple[str, ...] = ()
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -90,11 +106,18 @@ class Article:
             self.source,
             *self.related,
         ]
+        for kind, values in self.tags().items():  # absent for articles without any
+            own += [f"{kind}:{v}" for v in values]
         h = hashlib.sha256()
         for part in own:
             h.update(part.encode("utf-8"))
             h.update(b"\x00")
         return h.hexdigest()[:32]
+
+    def tags(self) -> dict[str, tuple[str, ...]]:
+        """The metadata by facet name (``topic``, ``place``, …), only those present."""
+        out = {kind: tuple(getattr(self, attr)) for kind, attr in TAG_FIELDS if getattr(self, attr)}
+        return out
 
     @property
     def text(self) -> str:
@@ -108,6 +131,8 @@ class Article:
         d["crawled"] = self.crawled.isoformat() if self.crawled else None
         d["body"] = list(self.body)
         d["related"] = list(self.related)
+        for _, attr in TAG_FIELDS:
+            d[attr] = list(getattr(self, attr))
         return d
 
 
@@ -397,11 +422,15 @@ def _article_from_json(obj: Any, path: str) -> Article | str:
         if not isinstance(rm, int) or isinstance(rm, bool) or rm < 0:
             return "'reading_minutes' must be a whole number"
         fields["reading_minutes"] = rm
-    rel = obj.get("related")
-    if rel is not None:
-        if not isinstance(rel, list) or not all(isinstance(r, str) for r in rel):
-            return "'related' must be a list of strings"
-        fields["related"] = tuple(r.strip() for r in rel if r.strip())
+    for name in ("related", *(attr for _, attr in TAG_FIELDS)):
+        values = obj.get(name)
+        if values is not None:
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                return f"'{name}' must be a list of strings"
+            cleaned = tuple(v.strip() for v in values if v.strip())
+            if name != "related" and any("," in v for v in cleaned):
+                return f"'{name}' values cannot contain commas"
+            fields[name] = cleaned
     return Article(
         id=art_id, path=path, title=title.strip(), published=published, body=body, **fields
     )
@@ -481,6 +510,16 @@ def _reuters_paragraphs(text: str) -> list[str]:
     return [p for p in (re.sub(r"\s+", " ", p).strip() for p in paras) if p]
 
 
+_REUTERS_D = re.compile(r"<D>(.*?)</D>", re.DOTALL)
+
+
+def _reuters_list(block: str, tag: str) -> tuple[str, ...]:
+    """The <D> codes of one category list (``<PLACES><D>usa</D><D>uk</D></PLACES>``)."""
+    inner = _tag(block, tag) or ""
+    codes = (html.unescape(c).strip().replace(",", " ") for c in _REUTERS_D.findall(inner))
+    return tuple(dict.fromkeys(c for c in codes if c))
+
+
 def read_reuters(path: Path) -> Iterator[Article | Skip]:
     """Read a Reuters-21578 SGML file (latin-1; every story, BRIEF and UNPROC included)."""
     text = path.read_bytes().decode("latin-1")
@@ -528,6 +567,11 @@ def read_reuters(path: Path) -> Iterator[Article | Skip]:
             standfirst=dateline.rstrip(" -"),
             body=tuple(paras),
             source="Reuters",
+            topics=_reuters_list(block, "TOPICS"),
+            places=_reuters_list(block, "PLACES"),
+            people=_reuters_list(block, "PEOPLE"),
+            orgs=_reuters_list(block, "ORGS"),
+            exchanges=_reuters_list(block, "EXCHANGES"),
         )
     if not found:
         yield Skip(str(path), "no <REUTERS> stories in this file")

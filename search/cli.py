@@ -30,7 +30,7 @@ from search.indexing import (
     read_summary,
     update,
 )
-from search.querying import MAX_PER_PAGE, SORTS, SearchPage, search
+from search.querying import MAX_PER_PAGE, SORTS, TAG_KINDS, SearchPage, search
 from search.stats import index_stats
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,6 +80,49 @@ def report_option(fn: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print the run's report (and every skip) as JSON."
     )(fn)
+
+
+def _tag(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    tags = {}
+    for value in values:
+        kind, sep, tag = value.partition("=")
+        if not sep or kind not in TAG_KINDS or not tag:
+            raise click.BadParameter(
+                f"{value!r} is not KIND=VALUE, KIND one of {', '.join(TAG_KINDS)}"
+            )
+        tags[kind] = tag
+    return tags
+
+
+def filter_options(fn: F) -> F:
+    """The options that choose and order matches (query and export)."""
+    for option in reversed(
+        [
+            click.option(
+                "--from", "date_from", metavar="DATE",
+                help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.",
+            ),
+            click.option(
+                "--to", "date_to", metavar="DATE", help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD."
+            ),
+            click.option("--section", help="Only articles of this section."),
+            click.option(
+                "--tag", "tags", multiple=True, metavar="KIND=VALUE", callback=_tag,
+                help=f"Only articles with this metadata ({', '.join(TAG_KINDS)}), e.g. "
+                "topic=coffee; repeat for several.",
+            ),
+            click.option(
+                "--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+                help="Order of the results (recent: relevance decayed with age).",
+            ),
+            click.option(
+                "--half-life", type=float, default=None, metavar="DAYS",
+                help="For --sort recent: days after which relevance counts half [default: 365].",
+            ),
+        ]
+    ):  # fmt: skip
+        fn = option(fn)
+    return fn
 
 
 def json_option(fn: F) -> F:
@@ -436,25 +479,7 @@ def _terminal(snippet: Markup) -> str:
 
 @main.command()
 @click.argument("text", required=False, default="")
-@click.option(
-    "--from", "date_from", metavar="DATE", help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD."
-)
-@click.option("--to", "date_to", metavar="DATE", help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--section", help="Only articles of this section.")
-@click.option(
-    "--sort",
-    type=click.Choice(SORTS),
-    default="relevance",
-    show_default=True,
-    help="Order of the results (recent: relevance decayed with age).",
-)
-@click.option(
-    "--half-life",
-    type=float,
-    default=None,
-    metavar="DAYS",
-    help="For --sort recent: days after which relevance counts half [default: 365].",
-)
+@filter_options
 @click.option("--page", type=int, default=1, show_default=True, help="Page of results, from 1.")
 @click.option(
     "--per-page",
@@ -471,6 +496,7 @@ def query(
     date_from: str | None,
     date_to: str | None,
     section: str | None,
+    tags: dict[str, str],
     sort: str,
     half_life: float | None,
     page: int,
@@ -487,6 +513,7 @@ def query(
         sort,
         page,
         per_page,
+        tags=tags,
         half_life=half_life,
         index=index_dir,
     )
@@ -534,25 +561,7 @@ def _print_page(r: SearchPage) -> None:
 
 @main.command("export")
 @click.argument("text", required=False, default="")
-@click.option(
-    "--from", "date_from", metavar="DATE", help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD."
-)
-@click.option("--to", "date_to", metavar="DATE", help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD.")
-@click.option("--section", help="Only articles of this section.")
-@click.option(
-    "--sort",
-    type=click.Choice(SORTS),
-    default="relevance",
-    show_default=True,
-    help="Order of the rows.",
-)
-@click.option(
-    "--half-life",
-    type=float,
-    default=None,
-    metavar="DAYS",
-    help="For --sort recent: days after which relevance counts half [default: 365].",
-)
+@filter_options
 @click.option(
     "--format",
     "fmt",
@@ -576,6 +585,7 @@ def export_cmd(
     date_from: str | None,
     date_to: str | None,
     section: str | None,
+    tags: dict[str, str],
     sort: str,
     half_life: float | None,
     fmt: str,
@@ -588,7 +598,15 @@ def export_cmd(
     The count and any notes on how the query was read go to standard error.
     """
     result = export(
-        text, date_from, date_to, section, sort, half_life=half_life, body=body, index=index_dir
+        text,
+        date_from,
+        date_to,
+        section,
+        sort,
+        tags=tags,
+        half_life=half_life,
+        body=body,
+        index=index_dir,
     )
     lines = export_lines(result, fmt)
     with (

@@ -16,7 +16,7 @@ from typing import Any
 from markupsafe import Markup
 from whoosh import query as wq
 
-from search.articles import Article
+from search.articles import TAG_FIELDS, Article
 from search.errors import NotFound
 from search.matching import match_set
 from search.query_text import prepare
@@ -93,7 +93,18 @@ def _article(snap: Snapshot, docnum: int) -> Article:
         previous_title=f.get("previous_title") or "",
         next_title=f.get("next_title") or "",
         content_hash=f.get("content_hash") or "",
+        **_tags(f.get("tags") or ""),
     )
+
+
+def _tags(stored: str) -> dict[str, tuple[str, ...]]:
+    """The Article fields of the stored "kind:value,…" metadata."""
+    values: dict[str, list[str]] = {}
+    for item in stored.split(","):
+        kind, _, value = item.partition(":")
+        if value:
+            values.setdefault(kind, []).append(value)
+    return {attr: tuple(values.get(kind, ())) for kind, attr in TAG_FIELDS}
 
 
 def _link(snap: Snapshot, docnum: int) -> ArticleLink:

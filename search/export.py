@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,6 +46,7 @@ def export(
     section: str | None = None,
     sort: str = "relevance",
     *,
+    tags: Mapping[str, str] | None = None,
     half_life: float | None = None,
     body: bool = False,
     index: IndexStore | str | Path | None = None,
@@ -54,7 +55,9 @@ def export(
 
     Raises :class:`InvalidParameter` for bad parameters before any row is produced.
     """
-    m = find_matches(query, date_from, date_to, section, half_life=half_life, index=index)
+    m = find_matches(
+        query, date_from, date_to, section, tags=tags, half_life=half_life, index=index
+    )
     ranked = ranked_matches(m, sort, len(m.ids))
     fields = (*EXPORT_FIELDS, "body") if body else EXPORT_FIELDS
     snap = m.snap

@@ -21,7 +21,7 @@ import math
 import time
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +34,7 @@ from whoosh import query as wq
 from whoosh.qparser import FuzzyTermPlugin, MultifieldParser
 from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 
+from search.articles import TAG_FIELDS
 from search.errors import InvalidParameter
 from search.matching import match_set
 from search.query_text import Prepared, limit_problem, parse_period, prepare
@@ -47,6 +48,7 @@ __all__ = [
     "MAX_PER_PAGE",
     "MAX_RESULT_WINDOW",
     "SORTS",
+    "TAG_KINDS",
     "FacetCount",
     "Hit",
     "SearchPage",
@@ -68,6 +70,10 @@ MAX_RESULT_WINDOW = 10_000
 #: A prefix, wildcard or fuzzy term expands to at most this many index terms.
 MAX_EXPANSION = 256
 SEARCH_FIELDS = ("title", "standfirst", "body")
+#: The metadata facets (where the source has them: Reuters-21578 does), as filter names.
+TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
+#: Values listed per metadata facet (the most frequent among the matches).
+MAX_TAG_VALUES = 20
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,8 @@ class SearchPage:
     section: str | None = None
     #: The half-life in days of sort="recent" (None for the other sorts).
     half_life: float | None = None
+    #: Metadata filters in force ({"topic": "coffee"}).
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -150,6 +158,7 @@ class SearchPage:
                 "from": self.date_from.isoformat() if self.date_from else None,
                 "to": self.date_to.isoformat() if self.date_to else None,
                 "section": self.section,
+                **{kind: self.tags.get(kind) for kind in TAG_KINDS},
             },
             "results": [h.to_dict() for h in self.hits],
             "facets": {k: [c.to_dict() for c in v] for k, v in self.facets.items()},
@@ -242,13 +251,27 @@ def _facets(ids: AbstractSet[int], snap: Snapshot) -> dict[str, list[FacetCount]
     sections = sorted(
         ((names[s], n) for s, n in by_section.items() if names[s]), key=lambda x: (-x[1], x[0])
     )
-    return {
+    facets = {
         "year": [FacetCount(str(y), n) for y, n in sorted(by_year.items())],
         "month": [
             FacetCount(f"{ym // 100:04d}-{ym % 100:02d}", n) for ym, n in sorted(by_ym.items())
         ],
         "section": [FacetCount(s, n) for s, n in sections],
     }
+    for kind in TAG_KINDS:
+        facets[kind] = _tag_counts(ids, snap.tag_sets.get(kind, {}))
+    return facets
+
+
+def _tag_counts(ids: AbstractSet[int], values: dict[str, frozenset[int]]) -> list[FacetCount]:
+    """The most frequent values of one metadata facet among ``ids``, largest first."""
+    counts = []
+    for value, members in values.items():
+        n = len(members & ids) if len(members) < len(ids) else len(ids & members)
+        if n:
+            counts.append((value, n))
+    counts.sort(key=lambda x: (-x[1], x[0]))
+    return [FacetCount(v, n) for v, n in counts[:MAX_TAG_VALUES]]
 
 
 def _counts(
@@ -401,6 +424,7 @@ def search(
     page: int = 1,
     per_page: int = 10,
     *,
+    tags: Mapping[str, str] | None = None,
     half_life: float | None = None,
     index: IndexStore | str | Path | None = None,
 ) -> SearchPage:
@@ -417,7 +441,9 @@ def search(
     """
     started = time.perf_counter()
     _check_params(sort, page, per_page)
-    m = find_matches(query, date_from, date_to, section, half_life=half_life, index=index)
+    m = find_matches(
+        query, date_from, date_to, section, tags=tags, half_life=half_life, index=index
+    )
     snap, q, ids, notes, lo, hi = m.snap, m.query, m.ids, m.notes, m.date_from, m.date_to
     total = len(ids)
     facets = _facets(ids, snap)
@@ -466,6 +492,7 @@ def search(
         date_to=hi,
         section=section or None,
         half_life=m.half_life if sort == "recent" else None,
+        tags=m.tags,
     )
 
 
@@ -481,6 +508,17 @@ class Matches:
     date_from: date | None
     date_to: date | None
     half_life: float
+    tags: dict[str, str]
+
+
+def _check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
+    out = {}
+    for kind, value in (tags or {}).items():
+        if kind not in TAG_KINDS:
+            raise InvalidParameter(kind, f"is not a metadata facet ({', '.join(TAG_KINDS)})")
+        if value:
+            out[kind] = value
+    return out
 
 
 def find_matches(
@@ -489,11 +527,13 @@ def find_matches(
     date_to: date | str | None = None,
     section: str | None = None,
     *,
+    tags: Mapping[str, str] | None = None,
     half_life: float | None = None,
     index: IndexStore | str | Path | None = None,
 ) -> Matches:
     """The set of all matches of ``query`` within the filters (see :func:`search`)."""
     half_life = _check_half_life(half_life)
+    tags = _check_tags(tags)
     lo = _as_date("from", date_from, end=False)
     hi = _as_date("to", date_to, end=True)
     if lo and hi and lo > hi:
@@ -533,7 +573,9 @@ def find_matches(
             section_ix = -1
     if lo is not None or hi is not None or section_ix is not None:
         ids = _filter(ids, snap, lo, hi, section_ix)
-    return Matches(snap, q, ids, notes, prepared, lo, hi, half_life)
+    for kind, value in tags.items():
+        ids = ids & snap.tag_sets.get(kind, {}).get(value, frozenset())
+    return Matches(snap, q, ids, notes, prepared, lo, hi, half_life, tags)
 
 
 def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from whoosh.analysis import STOP_WORDS, Token, Tokenizer
-from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, SchemaClass
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, SchemaClass
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the schema or the analyzer changes in a way that needs a rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 #: A word: letters and digits, with inner dots or apostrophes ("u.s", "o'brien").
@@ -163,6 +163,10 @@ class ArticleSchema(SchemaClass):  # type: ignore[misc]
     section = _column_only(ID(stored=True, sortable=True))
     #: Stored and sortable: shown in hits; facet.
     source = _column_only(ID(stored=True, sortable=True))
+    #: Stored and indexed as terms "kind:value" (topic:coffee, place:brazil): the
+    #: metadata facets and filters, read into per-value document sets (search.store);
+    #: stored for the article page and the JSON. Not scored, not in the query language.
+    tags = KEYWORD(stored=True, commas=True, lowercase=False, scorable=False)
     #: Stored only: the article page shows them; never searched.
     crawled = STORED()
     reading_minutes = STORED()
@@ -194,4 +198,5 @@ def article_document(a: Article) -> dict[str, Any]:
         "related": list(a.related),
         "previous_title": a.previous_title,
         "next_title": a.next_title,
+        "tags": ",".join(f"{kind}:{v}" for kind, values in a.tags().items() for v in values),
     }

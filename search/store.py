@@ -89,6 +89,8 @@ class Snapshot:
     #: Document numbers per year-month and per section (for facet counts of big sets).
     ym_sets: dict[int, frozenset[int]] = field(default_factory=dict)
     section_sets: dict[int, frozenset[int]] = field(default_factory=dict)
+    #: Live document numbers per metadata value: {"topic": {"coffee": {...}}, ...}.
+    tag_sets: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
     #: Decoded postings of recently ranked terms (see search.ranking).
     posting_cache: PostingCache = field(default_factory=PostingCache)
     _lengths: FieldLengths | None = None
@@ -176,6 +178,7 @@ def _load_snapshot(location: Path) -> Snapshot:
         live_set = frozenset(live)
         deleted = frozenset(range(len(day))) - live_set if len(live) < len(day) else frozenset()
         posting_cache = PostingCache()
+        tag_sets = _tag_sets(reader, deleted)
     except Exception as e:
         searcher.close()
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -200,10 +203,25 @@ def _load_snapshot(location: Path) -> Snapshot:
         posting_cache=posting_cache,
         ym_sets=_groups(live, ym),
         section_sets=_groups(live, section),
+        tag_sets=tag_sets,
         lexicon=Lexicon(reader),
         _lengths=lengths,
         summary=read_summary(gen),
     )
+
+
+def _tag_sets(reader: Any, deleted: frozenset[int]) -> dict[str, dict[str, frozenset[int]]]:
+    """The live documents of every "kind:value" term of the tags field."""
+    out: dict[str, dict[str, frozenset[int]]] = {}
+    if "tags" not in reader.schema or not reader.doc_count_all():
+        return out
+    for btext in reader.lexicon("tags"):
+        term = btext.decode("utf-8")
+        kind, _, value = term.partition(":")
+        docs = frozenset(reader.postings("tags", term).all_ids()) - deleted
+        if docs:
+            out.setdefault(kind, {})[value] = docs
+    return out
 
 
 def _groups(live: list[int], column: array[int]) -> dict[int, frozenset[int]]:

@@ -82,7 +82,9 @@ def test_to_dict_is_json_with_iso_dates(seed: Article) -> None:
     assert set(d) == {
         "id", "path", "title", "published", "crawled", "reading_minutes", "standfirst", "body",
         "section", "source", "related", "previous_title", "next_title", "content_hash",
+        "topics", "places", "people", "orgs", "exchanges",
     }  # fmt: skip
+    assert d["topics"] == [] and seed.tags() == {}
 
 
 # -------------------------------------------------------------- how scrapes vary

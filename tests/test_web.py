@@ -191,7 +191,8 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert set(doc["paths"]) == {"/api/search", "/api/export", "/api/articles/{id}", "/api/health",
                                  "/api/openapi.json"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
-    assert names == ["q", "from", "to", "section", "sort", "half_life", "page", "per_page"]
+    assert names == ["q", "from", "to", "section", "topic", "place", "person", "org", "exchange",
+                     "sort", "half_life", "page", "per_page"]  # fmt: skip
 
 
 def test_api_json_equals_cli_json(client: FlaskClient, index_dir: Path) -> None:

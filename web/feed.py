@@ -13,13 +13,15 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from search.querying import SearchPage, search
+from search.querying import TAG_KINDS, SearchPage, search
 from web import store
 from web.params import search_params
 
 bp = Blueprint("feed", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
+#: The search parameters a feed keeps (it is always newest first).
+FEED_PARAMS = ("q", "from", "to", "section", *TAG_KINDS)
 #: Entries in a feed (a reader polls it; the newest are what it needs).
 FEED_ENTRIES = 30
 
@@ -86,9 +88,7 @@ def feed() -> Any:
     params = search_params(request.args)
     params.update(sort="newest", page=1, per_page=FEED_ENTRIES, half_life=None)
     page = search(**params, index=store(current_app))
-    wanted: dict[str, Any] = {
-        k: v for k, v in request.args.items() if k in ("q", "from", "to", "section") and v
-    }
+    wanted: dict[str, Any] = {k: v for k, v in request.args.items() if k in FEED_PARAMS and v}
     base = request.host_url.rstrip("/")
     body = atom_feed(
         page,

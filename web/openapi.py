@@ -11,6 +11,7 @@ from search.querying import (
     MAX_HALF_LIFE_DAYS,
     MAX_PER_PAGE,
     SORTS,
+    TAG_KINDS,
 )
 
 __all__ = ["openapi_document"]
@@ -81,6 +82,15 @@ def openapi_document(server: str = "") -> dict[str, Any]:
         _param("from", _DATE_PARAM, "Earliest publication date."),
         _param("to", _DATE_PARAM, "Latest publication date."),
         _param("section", {"type": "string", "maxLength": 2000}, "Only articles of this section."),
+        *(
+            _param(
+                kind,
+                {"type": "string", "maxLength": 2000},
+                f"Only articles with this {kind} (metadata facets, where the source has "
+                "them: Reuters-21578's topics, places, people, orgs and exchanges).",
+            )
+            for kind in TAG_KINDS
+        ),
         _param(
             "sort",
             {"type": "string", "enum": list(SORTS), "default": "relevance"},
@@ -283,6 +293,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                                 "from": {"type": ["string", "null"]},
                                 "to": {"type": ["string", "null"]},
                                 "section": {"type": ["string", "null"]},
+                                **{kind: {"type": ["string", "null"]} for kind in TAG_KINDS},
                             },
                         },
                         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
@@ -293,6 +304,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                                 "year": FACET_LIST,
                                 "month": FACET_LIST,
                                 "section": FACET_LIST,
+                                **{kind: FACET_LIST for kind in TAG_KINDS},
                             },
                         },
                         "suggestion": {"type": ["string", "null"]},

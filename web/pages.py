@@ -12,12 +12,19 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from search.documents import get_article
 from search.querying import SORTS, SearchPage, search
 from web import store
+from web.feed import FEED_PARAMS
 from web.params import search_params
 
 bp = Blueprint("pages", __name__)
 
-#: The parameters a feed keeps from the search page (it is always newest first).
-FEED_PARAMS = ("q", "from", "to", "section")
+#: How each metadata facet is headed on the page.
+TAG_LABELS = {
+    "topic": "Topics",
+    "place": "Places",
+    "person": "People",
+    "org": "Organisations",
+    "exchange": "Exchanges",
+}
 SORT_LABELS = {
     "relevance": "most relevant",
     "recent": "relevant and recent",
@@ -35,6 +42,7 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
         "section": params.get("section"),
         "sort": params.get("sort") if params.get("sort") != "relevance" else None,
         "half_life": params.get("half_life") if params.get("sort") == "recent" else None,
+        **params.get("tags", {}),
     }
     args.update(changes)
     return url_for("pages.index", **{k: v for k, v in args.items() if v not in (None, "")})
@@ -113,6 +121,7 @@ def index() -> Any:
         params=params,
         sorts=SORTS,
         sort_labels=SORT_LABELS,
+        tag_labels=TAG_LABELS,
         link=lambda **kw: _link(params, **kw),
         page_link=lambda n: url_for("pages.index", **{**request.args.to_dict(), "page": n}),
         bars=_histogram(page, params),

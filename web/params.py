@@ -7,6 +7,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from search.errors import InvalidParameter
+from search.querying import TAG_KINDS
 
 __all__ = ["search_params"]
 
@@ -42,6 +43,7 @@ def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, An
         "page": _whole(args, "page", 1),
         "per_page": _whole(args, "per_page", per_page),
         "half_life": _number(args, "half_life"),
+        "tags": {kind: _text(args, kind) for kind in TAG_KINDS if _text(args, kind)},
     }
 
 
