@@ -276,7 +276,10 @@ def prepare(text: str) -> Prepared:
             if not cleaned:
                 continue
         if cleaned.startswith("-") and len(cleaned) > 1:
-            cleaned = "NOT " + cleaned[1:]
+            negated = cleaned[1:]
+            if negated.strip("()") in OPERATORS:  # "-AND": the word "and", not an operator
+                negated = negated.lower()
+            cleaned = "NOT " + negated
         out.append(prefix + cleaned)
         if not prefix and re.fullmatch(r"[^\W\d_]{3,}", piece):
             prepared.word_spans.append((start, start + len(piece)))

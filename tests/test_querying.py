@@ -120,6 +120,15 @@ def test_words_as_the_limit_counts_them(query: str, words: int) -> None:
     assert count_words(query) == words
 
 
+@pytest.mark.parametrize("query", ['-AND"0', '(NOT"AND', "NOT AND 0", "(NOT AND )", "-OR coffee"])
+def test_operator_tangles_found_by_hypothesis_are_answered(small: IndexStore, query: str) -> None:
+    """Inputs on which Whoosh's own parser raised IndexError (property tests found them)."""
+    page = search(query, index=small)
+    assert page.total >= 0
+    if query == "-OR coffee":
+        assert {h.id for h in page.hits} == {"a2", "a3"}  # "-or" is the word "or": a stop word
+
+
 def test_query_length_is_capped() -> None:
     prepared = prepare("x" * 10_000)
     assert len(prepared.original) <= MAX_QUERY_CHARS

@@ -80,10 +80,11 @@ def test_api_search_shape(client: FlaskClient) -> None:
     r = client.get("/api/search?q=coffee")
     assert r.status_code == 200
     data = r.get_json()
-    assert list(data)[:6] == ["query", "total", "page", "per_page", "took_ms", "sort"]
+    assert list(data)[:7] == ["query", "total", "page", "per_page", "took_ms", "collapsed", "sort"]
     assert data["total"] == 2
     hit = data["results"][0]
-    assert set(hit) == {"id", "title", "published", "section", "source", "url", "score", "snippet"}
+    assert set(hit) == {"id", "title", "published", "section", "source", "url", "score", "snippet",
+                        "story", "versions"}  # fmt: skip
     assert hit["url"] == f"/articles/{hit['id']}"
     assert "<mark>" in hit["snippet"]
     assert data["facets"]["year"] == [{"value": "2022", "count": 1}, {"value": "2023", "count": 1}]
@@ -127,6 +128,7 @@ def test_api_paging_and_sorting(client: FlaskClient) -> None:
         ("page=-1", "page"),
         ("page=abc", "page"),
         ("page=1.5", "page"),
+        ("page=%C2%B2", "page"),  # "²": a digit to str.isdigit, not to int()
         ("per_page=0", "per_page"),
         ("per_page=101", "per_page"),
         ("per_page=ten", "per_page"),
@@ -191,7 +193,7 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert set(doc["paths"]) == {"/api/search", "/api/export", "/api/articles/{id}", "/api/health",
                                  "/api/openapi.json"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
-    assert names == ["q", "from", "to", "section", "topic", "place", "person", "org", "exchange",
+    assert names == ["q", "from", "to", "section", "topic", "place", "person", "org", "exchange", "story",
                      "sort", "half_life", "page", "per_page"]  # fmt: skip
 
 

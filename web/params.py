@@ -26,7 +26,7 @@ def _whole(args: MultiDict[str, str], name: str, default: int) -> int:
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # "²".isdigit() is True
         raise InvalidParameter(name, f"must be a whole number, not {raw[:20]!r}")
     return int(raw)
 
@@ -44,6 +44,7 @@ def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, An
         "per_page": _whole(args, "per_page", per_page),
         "half_life": _number(args, "half_life"),
         "tags": {kind: _text(args, kind) for kind in TAG_KINDS if _text(args, kind)},
+        "story": _text(args, "story") or None,
     }
 
 
