@@ -26,7 +26,9 @@ __all__ = ["EXPORT_FIELDS", "EXPORT_FORMATS", "Export", "export", "export_lines"
 EXPORT_FORMATS = ("csv", "jsonl")
 #: The columns of an export, in order (``body`` only when asked for: it is most of the
 #: bytes).
-EXPORT_FIELDS = ("id", "title", "published", "section", "source", "url", "score", "standfirst")
+EXPORT_FIELDS = (
+    "id", "title", "published", "section", "source", "url", "score", "story", "standfirst",
+)  # fmt: skip
 
 
 @dataclass
@@ -47,6 +49,7 @@ def export(
     sort: str = "relevance",
     *,
     tags: Mapping[str, str] | None = None,
+    story: str | None = None,
     half_life: float | None = None,
     body: bool = False,
     index: IndexStore | str | Path | None = None,
@@ -56,8 +59,9 @@ def export(
     Raises :class:`InvalidParameter` for bad parameters before any row is produced.
     """
     m = find_matches(
-        query, date_from, date_to, section, tags=tags, half_life=half_life, index=index
-    )
+        query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,
+        index=index,
+    )  # fmt: skip
     ranked = ranked_matches(m, sort, len(m.ids))
     fields = (*EXPORT_FIELDS, "body") if body else EXPORT_FIELDS
     snap = m.snap
@@ -73,6 +77,7 @@ def export(
                 "source": stored.get("source") or "",
                 "url": f"/articles/{stored['id']}",
                 "score": None if score is None else round(score, 4),
+                "story": snap.story_of.get(docnum) or "",
                 "standfirst": stored.get("standfirst") or "",
             }
             if body:

@@ -24,7 +24,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from search.errors import (
 )
 from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
 from search.segments import write_index
+from search.stories import Sketch, cluster, decode, encode, sketch, write_stories
 
 __all__ = [
     "SUMMARY_FILE",
@@ -306,14 +307,19 @@ def build(
         try:
             whoosh_index.create_in(str(tmp), ArticleSchema()).close()
 
+            sketches: list[Sketch] = []
+
             def documents() -> Iterator[dict[str, Any]]:
                 for article in _articles(files, fmt, report, progress):
-                    yield article_document(article)
+                    sk = _sketch(article)
+                    sketches.append(sk)
+                    yield article_document(article, encode(sk.hashes))
                     report.indexed += 1
                 if strict and report.skipped:
                     raise StrictFailure(report)
 
             write_index(str(tmp), documents(), procs=procs, limitmb=limitmb)
+            write_stories(tmp, cluster(sketches))
             ix = whoosh_index.open_dir(str(tmp))
             report.articles = ix.doc_count()
             toc_generation = ix.latest_generation()
@@ -350,6 +356,15 @@ def build(
         _switch_to(loc, gen)
         _prune_generations(loc, [gen] + ([previous] if previous else []))
     return report
+
+
+def _sketch(article: Article) -> Sketch:
+    return sketch(article.id, article.published, article.title, article.text)
+
+
+def day_of(value: Any) -> date:
+    """The day of a stored ``published`` value (a datetime; epoch when missing)."""
+    return value.date() if isinstance(value, datetime) else date(1970, 1, 1)
 
 
 def _disk_full(e: BaseException) -> bool:
@@ -416,23 +431,29 @@ def update(
             raise IndexCorrupt(
                 str(loc), str(e).splitlines()[0] if str(e) else type(e).__name__
             ) from e
+        sketches: dict[str, Sketch] = {}
         with ix.searcher() as s:
-            existing: dict[str, tuple[str, str]] = {
-                f["id"]: (f.get("content_hash", ""), f.get("path", ""))
-                for f in s.reader().all_stored_fields()
-            }
+            existing: dict[str, tuple[str, str]] = {}
+            for f in s.reader().all_stored_fields():
+                existing[f["id"]] = (f.get("content_hash", ""), f.get("path", ""))
+                sketches[f["id"]] = Sketch(
+                    f["id"], day_of(f.get("published")), decode(f.get("sketch"))
+                )
         writer = ix.writer()
         seen: set[str] = set()
         try:
             for article in _articles(files, fmt, report, progress):
                 seen.add(article.id)
                 old = existing.get(article.id)
-                if old is None:
-                    writer.add_document(**article_document(article))
-                    report.indexed += 1
-                elif old[0] != article.content_hash or old[1] != article.path:
-                    writer.update_document(**article_document(article))
-                    report.updated += 1
+                if old is None or old[0] != article.content_hash or old[1] != article.path:
+                    sk = sketches[article.id] = _sketch(article)
+                    document = article_document(article, encode(sk.hashes))
+                    if old is None:
+                        writer.add_document(**document)
+                        report.indexed += 1
+                    else:
+                        writer.update_document(**document)
+                        report.updated += 1
                 else:
                     report.unchanged += 1
             # Files that could not be read this time are not "gone": keep their articles.
@@ -441,6 +462,7 @@ def update(
             for art_id, (_, path) in existing.items():
                 if art_id not in seen and _under(path, roots) and not _under(path, unreadable):
                     writer.delete_by_term("id", art_id)
+                    sketches.pop(art_id, None)
                     report.removed += 1
             if strict and report.skipped:
                 raise StrictFailure(report)
@@ -448,6 +470,7 @@ def update(
                 # Whoosh writes the new segment, then renames a new table of contents
                 # into place: until that rename, readers see the index as it was.
                 writer.commit(optimize=False)
+                write_stories(gen, cluster(sketches.values()))
             else:
                 writer.cancel()
         except BaseException as e:

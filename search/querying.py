@@ -72,6 +72,7 @@ MAX_EXPANSION = 256
 SEARCH_FIELDS = ("title", "standfirst", "body")
 #: The metadata facets (where the source has them: Reuters-21578 does), as filter names.
 TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
+TANGLED_OPERATORS_NOTE = "the query's operators could not be read together; its words were searched"
 #: Values listed per metadata facet (the most frequent among the matches).
 MAX_TAG_VALUES = 20
 
@@ -87,6 +88,10 @@ class Hit:
     source: str
     score: float | None
     snippet: Markup
+    #: The story (near-duplicate cluster) this article belongs to, if it has copies.
+    story: str | None = None
+    #: How many other matching articles are copies of this one (shown as one hit).
+    versions: int = 0
 
     @property
     def url(self) -> str:
@@ -102,6 +107,8 @@ class Hit:
             "url": self.url,
             "score": None if self.score is None else round(self.score, 4),
             "snippet": str(self.snippet),
+            "story": self.story,
+            "versions": self.versions,
         }
 
 
@@ -138,10 +145,14 @@ class SearchPage:
     half_life: float | None = None
     #: Metadata filters in force ({"topic": "coffee"}).
     tags: dict[str, str] = field(default_factory=dict)
+    #: Matching articles shown as versions of another hit (copies of one story).
+    collapsed: int = 0
+    #: The story filter in force (all versions of one story, not collapsed).
+    story: str | None = None
 
     @property
     def pages(self) -> int:
-        reachable = min(self.total, MAX_RESULT_WINDOW)
+        reachable = min(self.total - self.collapsed, MAX_RESULT_WINDOW)
         return max(1, -(-reachable // self.per_page))
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,6 +163,7 @@ class SearchPage:
             "page": self.page,
             "per_page": self.per_page,
             "took_ms": round(self.took_ms, 2),
+            "collapsed": self.collapsed,
             "sort": self.sort,
             "half_life": self.half_life,
             "filters": {
@@ -159,6 +171,7 @@ class SearchPage:
                 "to": self.date_to.isoformat() if self.date_to else None,
                 "section": self.section,
                 **{kind: self.tags.get(kind) for kind in TAG_KINDS},
+                "story": self.story,
             },
             "results": [h.to_dict() for h in self.hits],
             "facets": {k: [c.to_dict() for c in v] for k, v in self.facets.items()},
@@ -425,6 +438,7 @@ def search(
     per_page: int = 10,
     *,
     tags: Mapping[str, str] | None = None,
+    story: str | None = None,
     half_life: float | None = None,
     index: IndexStore | str | Path | None = None,
 ) -> SearchPage:
@@ -442,13 +456,21 @@ def search(
     started = time.perf_counter()
     _check_params(sort, page, per_page)
     m = find_matches(
-        query, date_from, date_to, section, tags=tags, half_life=half_life, index=index
-    )
+        query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,
+        index=index,
+    )  # fmt: skip
     snap, q, ids, notes, lo, hi = m.snap, m.query, m.ids, m.notes, m.date_from, m.date_to
     total = len(ids)
     facets = _facets(ids, snap)
     k = page * per_page
-    window = ranked_matches(m, sort, k)[(page - 1) * per_page : k]
+    # Copies of one story are one hit ("N more versions"), unless one story is asked for.
+    collapse = not story and bool(snap.story_sets)
+    if collapse:
+        window = _collapsed(m, sort, k)[(page - 1) * per_page : k]
+        versions = _versions(m)
+    else:
+        window = ranked_matches(m, sort, k)[(page - 1) * per_page : k]
+        versions = {}
 
     term_set: frozenset[str] = frozenset()
     if window and not isinstance(q, wq.Every):
@@ -470,6 +492,8 @@ def search(
                 source=f.get("source") or "",
                 score=score,
                 snippet=snippet,
+                story=snap.story_of.get(docnum),
+                versions=versions.get(snap.story_of.get(docnum, ""), 1) - 1,
             )
         )
 
@@ -493,7 +517,42 @@ def search(
         section=section or None,
         half_life=m.half_life if sort == "recent" else None,
         tags=m.tags,
+        collapsed=sum(n - 1 for n in versions.values()),
+        story=story or None,
     )
+
+
+def _versions(m: Matches) -> dict[str, int]:
+    """How many matching articles each story with several of them has."""
+    out = {}
+    ids = m.ids
+    for story, members in m.snap.story_sets.items():
+        n = len(members & ids) if len(members) < len(ids) else len(ids & members)
+        if n > 1:
+            out[story] = n
+    return out
+
+
+def _collapsed(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
+    """The first ``k`` hits in ``sort`` order, each story once (at its best-placed copy)."""
+    story_of = m.snap.story_of
+    depth = k + k // 2 + 10  # a little deeper than k: most stories have one copy here
+    while True:
+        ranked = ranked_matches(m, sort, depth)
+        hits: list[tuple[int, float | None]] = []
+        seen: set[str] = set()
+        for docnum, score in ranked:
+            story = story_of.get(docnum)
+            if story is not None:
+                if story in seen:
+                    continue
+                seen.add(story)
+            hits.append((docnum, score))
+            if len(hits) == k:
+                return hits
+        if depth >= len(m.ids):
+            return hits
+        depth *= 2
 
 
 @dataclass
@@ -528,6 +587,7 @@ def find_matches(
     section: str | None = None,
     *,
     tags: Mapping[str, str] | None = None,
+    story: str | None = None,
     half_life: float | None = None,
     index: IndexStore | str | Path | None = None,
 ) -> Matches:
@@ -553,7 +613,7 @@ def find_matches(
 
     q: wq.Query
     if prepared.text.strip():
-        q = _parser().parse(prepared.text).normalize()
+        q = parse_query(prepared.text, notes)
         if q is wq.NullQuery:
             notes.append("only very common words were given; they are not searched on their own")
     else:
@@ -575,6 +635,8 @@ def find_matches(
         ids = _filter(ids, snap, lo, hi, section_ix)
     for kind, value in tags.items():
         ids = ids & snap.tag_sets.get(kind, {}).get(value, frozenset())
+    if story:
+        ids = ids & snap.story_sets.get(story, frozenset())
     return Matches(snap, q, ids, notes, prepared, lo, hi, half_life, tags)
 
 
@@ -606,6 +668,14 @@ def highlight_terms(
     )
 
 
-def parse_query(text: str) -> wq.Query:
+def parse_query(text: str, notes: list[str] | None = None) -> wq.Query:
     """What Whoosh makes of a prepared query text (``NullQuery`` for nothing to search)."""
-    return _parser().parse(text).normalize() if text.strip() else wq.NullQuery
+    if not text.strip():
+        return wq.NullQuery
+    try:
+        return _parser().parse(text).normalize()
+    except Exception:  # Whoosh's parser fails on a few operator tangles: "(NOT AND )"
+        words = [w for w in WORD.findall(text) if w not in ("AND", "OR", "NOT")]
+        if notes is not None:
+            notes.append(TANGLED_OPERATORS_NOTE)
+        return _parser().parse(" ".join(words)).normalize() if words else wq.NullQuery

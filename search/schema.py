@@ -167,6 +167,9 @@ class ArticleSchema(SchemaClass):  # type: ignore[misc]
     #: metadata facets and filters, read into per-value document sets (search.store);
     #: stored for the article page and the JSON. Not scored, not in the query language.
     tags = KEYWORD(stored=True, commas=True, lowercase=False, scorable=False)
+    #: Stored only: the article's near-duplicate sketch (search.stories), so that an
+    #: update can cluster new articles with old ones without reading their text again.
+    sketch = STORED()
     #: Stored only: the article page shows them; never searched.
     crawled = STORED()
     reading_minutes = STORED()
@@ -180,9 +183,10 @@ def ym_of(d: date) -> int:
     return d.year * 100 + d.month
 
 
-def article_document(a: Article) -> dict[str, Any]:
-    """The Whoosh document for an article."""
+def article_document(a: Article, sketch: bytes = b"") -> dict[str, Any]:
+    """The Whoosh document for an article (``sketch``: its encoded stories sketch)."""
     return {
+        "sketch": sketch,
         "id": a.id,
         "path": a.path,
         "content_hash": a.content_hash,

@@ -33,6 +33,7 @@ from search.indexing import CURRENT, current_generation, read_summary
 from search.matching import TermSetCache
 from search.ranking import FieldLengths, PostingCache
 from search.spelling import Lexicon
+from search.stories import read_stories
 
 __all__ = ["IndexStore", "Snapshot", "default_location", "open_store"]
 
@@ -91,6 +92,10 @@ class Snapshot:
     section_sets: dict[int, frozenset[int]] = field(default_factory=dict)
     #: Live document numbers per metadata value: {"topic": {"coffee": {...}}, ...}.
     tag_sets: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
+    #: Near-duplicate clusters (search.stories): story id per document number (only
+    #: documents that have copies), and the live documents of each story.
+    story_of: dict[int, str] = field(default_factory=dict)
+    story_sets: dict[str, frozenset[int]] = field(default_factory=dict)
     #: Decoded postings of recently ranked terms (see search.ranking).
     posting_cache: PostingCache = field(default_factory=PostingCache)
     _lengths: FieldLengths | None = None
@@ -179,6 +184,7 @@ def _load_snapshot(location: Path) -> Snapshot:
         deleted = frozenset(range(len(day))) - live_set if len(live) < len(day) else frozenset()
         posting_cache = PostingCache()
         tag_sets = _tag_sets(reader, deleted)
+        story_of, story_sets = _stories(searcher, gen, deleted)
     except Exception as e:
         searcher.close()
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -204,10 +210,27 @@ def _load_snapshot(location: Path) -> Snapshot:
         ym_sets=_groups(live, ym),
         section_sets=_groups(live, section),
         tag_sets=tag_sets,
+        story_of=story_of,
+        story_sets=story_sets,
         lexicon=Lexicon(reader),
         _lengths=lengths,
         summary=read_summary(gen),
     )
+
+
+def _stories(
+    searcher: Searcher, gen: Path, deleted: frozenset[int]
+) -> tuple[dict[int, str], dict[str, frozenset[int]]]:
+    """The generation's clusters by document number (articles gone since are left out)."""
+    story_of: dict[int, str] = {}
+    members: dict[str, set[int]] = {}
+    for article_id, story in read_stories(gen).items():
+        docnum = searcher.document_number(id=article_id)
+        if docnum is not None and docnum not in deleted:
+            story_of[docnum] = story
+            members.setdefault(story, set()).add(docnum)
+    sets = {story: frozenset(ds) for story, ds in members.items() if len(ds) > 1}
+    return {d: s for d, s in story_of.items() if s in sets}, sets
 
 
 def _tag_sets(reader: Any, deleted: frozenset[int]) -> dict[str, dict[str, frozenset[int]]]:

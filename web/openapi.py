@@ -92,6 +92,12 @@ def openapi_document(server: str = "") -> dict[str, Any]:
             for kind in TAG_KINDS
         ),
         _param(
+            "story",
+            {"type": "string", "maxLength": 2000},
+            "Every version of one story (a hit's `story`); without it, copies of a story "
+            "are one hit with `versions`.",
+        ),
+        _param(
             "sort",
             {"type": "string", "enum": list(SORTS), "default": "relevance"},
             "Order of the results: relevance; recent (relevance decayed with age, see "
@@ -260,6 +266,16 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "source": {"type": "string"},
                         "url": {"type": "string"},
                         "score": {"type": ["number", "null"]},
+                        "story": {
+                            "type": ["string", "null"],
+                            "description": "The story (near-duplicate cluster) of an article "
+                            "that has copies; `story=` lists them all.",
+                        },
+                        "versions": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Other matching copies, folded into this hit.",
+                        },
                         "snippet": {
                             "type": "string",
                             "description": "HTML: escaped text, matches in <mark>.",
@@ -285,6 +301,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "page": {"type": "integer", "minimum": 1},
                         "per_page": {"type": "integer", "minimum": 1},
                         "took_ms": {"type": "number"},
+                        "collapsed": {"type": "integer", "minimum": 0},
                         "sort": {"type": "string", "enum": list(SORTS)},
                         "half_life": {"type": ["number", "null"]},
                         "filters": {
@@ -294,6 +311,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                                 "to": {"type": ["string", "null"]},
                                 "section": {"type": ["string", "null"]},
                                 **{kind: {"type": ["string", "null"]} for kind in TAG_KINDS},
+                                "story": {"type": ["string", "null"]},
                             },
                         },
                         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},

@@ -43,6 +43,7 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
         "sort": params.get("sort") if params.get("sort") != "relevance" else None,
         "half_life": params.get("half_life") if params.get("sort") == "recent" else None,
         **params.get("tags", {}),
+        "story": params.get("story"),
     }
     args.update(changes)
     return url_for("pages.index", **{k: v for k, v in args.items() if v not in (None, "")})

@@ -1,0 +1,125 @@
+"""Same story, many copies: near-duplicates found at index time, one hit per story with
+"N more versions", every version one click away; on generated re-scrapes of the seed and
+on Reuters-21578's real repeats."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from search.indexing import build, update
+from search.querying import search
+from search.store import IndexStore
+from search.stories import WINDOW_DAYS, cluster, resemblance, sketch
+from tests.conftest import SEED, needs_reuters
+from web import create_app
+
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+def rescrape(today: str, edit: str | None = None) -> str:
+    """The seed page scraped again another day (and, with ``edit``, lightly edited)."""
+    lines = SEED_TEXT.splitlines()
+    assert lines[0].startswith("Today:")
+    lines[0] = f"Today: {today}"
+    text = "\n".join(lines)
+    if edit:
+        text = text.replace("Taliban", edit, 1)
+    return text
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    src = tmp_path_factory.mktemp("copies-src")
+    (src / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    (src / "again-1.txt").write_text(rescrape("11 March 2025"), encoding="utf-8")
+    (src / "again-2.txt").write_text(rescrape("12 March 2025", "The Taliban"), encoding="utf-8")
+    other = (
+        SEED_TEXT.split("\n\n", 1)[0]
+        + "\n\nA different story about the Taliban\n\n"
+        + (
+            "Farmers in the north sold wheat and barley at the market this week, "
+            "traders said, and prices held steady.\n"
+        )
+    )
+    (src / "other.txt").write_text(other, encoding="utf-8")
+    location = tmp_path_factory.mktemp("copies") / "index"
+    build([src], location)
+    return location
+
+
+def test_sketches_estimate_resemblance() -> None:
+    a = sketch("a", date(2023, 1, 1), "Title", SEED_TEXT)
+    assert resemblance(a, sketch("b", date(2023, 1, 1), "Title", SEED_TEXT)) == 1.0
+    c = sketch("c", date(2023, 1, 1), "Other", "completely different words about wheat farming")
+    assert resemblance(a, c) == 0.0
+    day = date(2023, 1, 1)
+    far = date(2023, 1, 1 + WINDOW_DAYS + 1)
+    same = [sketch("x", day, "T", SEED_TEXT), sketch("y", far, "T", SEED_TEXT)]
+    assert cluster(same) == {}  # the same text, too far apart: not one story
+
+
+def test_rescrapes_are_one_hit_with_versions(copies: Path) -> None:
+    store = IndexStore(copies)
+    page = search("taliban", index=store)
+    assert page.total == 4 and page.collapsed == 2
+    stories = [h for h in page.hits if h.versions]
+    assert len(page.hits) == 2 and len(stories) == 1
+    (hit,) = stories
+    assert hit.versions == 2 and hit.story is not None
+    every = search("taliban", story=hit.story, index=store)
+    assert every.total == 3 and len(every.hits) == 3 and every.collapsed == 0
+    assert {h.story for h in every.hits} == {hit.story}
+
+
+def test_versions_on_the_page_and_in_the_api(copies: Path) -> None:
+    client: FlaskClient = create_app({"TESTING": True, "INDEX": str(copies)}).test_client()
+    data = client.get("/api/search?q=taliban").get_json()
+    (hit,) = [h for h in data["results"] if h["versions"]]
+    assert data["collapsed"] == 2 and hit["versions"] == 2
+    html = client.get("/?q=taliban").get_data(as_text=True)
+    link = f'href="/?q=taliban&amp;story={hit["story"]}">2 more versions of this story</a>'
+    assert link in html
+    listing = client.get(f"/?q=taliban&story={hit['story']}").get_data(as_text=True)
+    assert listing.count('<li class="hit">') == 3 and "Every version of one story" in listing
+
+
+def test_an_update_clusters_a_new_copy_with_old_ones(copies: Path, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    location = tmp_path / "index"
+    build([src], location)
+    assert search("taliban", index=IndexStore(location)).hits[0].versions == 0
+    (src / "later.txt").write_text(rescrape("20 March 2025"), encoding="utf-8")
+    assert update([src], location).indexed == 1
+    (hit,) = search("taliban", index=IndexStore(location)).hits
+    assert hit.versions == 1
+
+
+@needs_reuters
+@pytest.mark.parametrize(
+    "title",
+    ["SUMITA SAYS LITTLE ROOM FOR BANK TO EASE POLICY", "CME PROPOSES NIKKEI STOCK AVERAGE FUTURES",
+     "GROUP-77 OFFICIALS SET AGENDA FOR DHAKA MEETING"],
+)  # fmt: skip
+def test_reuters_repeats_are_one_story(reuters_index: Path, title: str) -> None:
+    page = search(f'title:"{title}"', index=IndexStore(reuters_index))
+    assert page.total == 2 and page.collapsed == 1
+    (hit,) = page.hits
+    assert hit.versions == 1
+
+
+@needs_reuters
+def test_reuters_stories_never_span_more_than_the_window(reuters_index: Path) -> None:
+    snap = IndexStore(reuters_index).snapshot()
+    assert 300 < len(snap.story_sets) < 1000  # hundreds of repeats, not thousands
+    for members in snap.story_sets.values():
+        days = [snap.day[d] for d in members]
+        assert max(days) - min(days) <= WINDOW_DAYS
+    # A daily template story ("FED ADDS RESERVES …") is not one story across the month.
+    page = search('title:"fed adds reserves via customer repurchases"', index=snap.location)
+    assert page.total - page.collapsed >= 5
