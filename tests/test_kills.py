@@ -82,7 +82,8 @@ def timed(kind: str, src: Path, location: Path, procs: int) -> float:
 
 
 def test_writers_killed_at_random_moments(tmp_path: Path) -> None:
-    """12 kills (6 builds, 6 updates, 1 and 2 processes) at moments spread over each run."""
+    """12 kills (8 builds, with 1 and 2 processes, and 4 updates) at moments spread over
+    each run."""
     old, new = tmp_path / "old", tmp_path / "new"
     write_source(old, 4000, "alpha")
     write_source(new, 4000, "omega")  # the same ids, every article changed
