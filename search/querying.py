@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 import time
 from array import array
 from collections import Counter
@@ -39,7 +40,7 @@ from search.errors import InvalidParameter
 from search.matching import match_set
 from search.query_text import Prepared, limit_problem, parse_period, prepare
 from search.ranking import rank, score_all, scoring_terms, top_k
-from search.schema import WORD, ArticleSchema, normalize_word
+from search.schema import WORD, ArticleSchema, news_analyzer, normalize_word
 from search.snippets import make_snippet, plain_snippet
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
 
@@ -322,19 +323,37 @@ def _top_by_date(ids: AbstractSet[int], snap: Snapshot, k: int, newest: bool) ->
 
 
 def _top_by_score(
-    q: wq.Query, snap: Snapshot, matched: AbstractSet[int], k: int
+    q: wq.Query,
+    snap: Snapshot,
+    matched: AbstractSet[int],
+    k: int,
+    counts: Mapping[bytes, int] | None = None,
 ) -> list[tuple[int, float]]:
-    return rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache)
+    return rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache, counts)
+
+
+_FIELD_PREFIX = re.compile(r"\b\w+:")
+
+
+def query_word_counts(text: str) -> Counter[bytes]:
+    """How many times each indexed word occurs in a prepared query (field names left
+    out): a word a reader repeats weighs more (``ranking.K3``)."""
+    return Counter(t.text.encode("utf-8") for t in news_analyzer()(_FIELD_PREFIX.sub(" ", text)))
 
 
 def _top_by_recency(
-    q: wq.Query, snap: Snapshot, matched: AbstractSet[int], k: int, half_life: float
+    q: wq.Query,
+    snap: Snapshot,
+    matched: AbstractSet[int],
+    k: int,
+    half_life: float,
+    counts: Mapping[bytes, int] | None = None,
 ) -> list[tuple[int, float]]:
     """The k best by relevance decayed with age: every match is scored, as any of them
     may be new enough to overtake the most relevant."""
     if not matched or k <= 0:
         return []
-    scores = score_all(q, snap.searcher, matched, snap.field_lengths(), snap.posting_cache)
+    scores = score_all(q, snap.searcher, matched, snap.field_lengths(), snap.posting_cache, counts)
     newest = snap.day[snap.by_date_desc[0]]
     day = snap.day
     rate = math.log(2) / half_life
@@ -568,6 +587,8 @@ class Matches:
     date_to: date | None
     half_life: float
     tags: dict[str, str]
+    #: How many times each indexed word occurs in the query (see query_word_counts).
+    counts: Counter[bytes] = field(default_factory=Counter)
 
 
 def _check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
@@ -637,7 +658,8 @@ def find_matches(
         ids = ids & snap.tag_sets.get(kind, {}).get(value, frozenset())
     if story:
         ids = ids & snap.story_sets.get(story, frozenset())
-    return Matches(snap, q, ids, notes, prepared, lo, hi, half_life, tags)
+    counts = query_word_counts(prepared.text)
+    return Matches(snap, q, ids, notes, prepared, lo, hi, half_life, tags, counts)
 
 
 def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
@@ -648,9 +670,9 @@ def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | Non
     if sort in ("relevance", "recent") and isinstance(m.query, wq.Every):
         effective_sort = "newest"
     if effective_sort == "relevance":
-        return list(_top_by_score(m.query, m.snap, m.ids, k))
+        return list(_top_by_score(m.query, m.snap, m.ids, k, m.counts))
     if effective_sort == "recent":
-        return list(_top_by_recency(m.query, m.snap, m.ids, k, m.half_life))
+        return list(_top_by_recency(m.query, m.snap, m.ids, k, m.half_life, m.counts))
     return [(d, None) for d in _top_by_date(m.ids, m.snap, k, effective_sort == "newest")]
 
 

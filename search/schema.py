@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, SchemaClass
-from whoosh.lang.porter import stem
+from whoosh.lang.porter2 import stem
+from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
 
 from search.articles import Article
@@ -25,12 +26,14 @@ __all__ = [
 ]
 
 #: Bumped whenever the schema or the analyzer changes in a way that needs a rebuild.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 #: A word: letters and digits, with inner dots or apostrophes ("u.s", "o'brien").
 WORD = re.compile(r"\w+(?:[.'’]\w+)*")
-_STOPS = frozenset(STOP_WORDS)
+#: English stop words (Whoosh's NLTK-derived list, 127 words). Measured against Whoosh's
+#: 34-word list on six judged collections: MAP up on all six (bench/relevance).
+_STOPS = frozenset(stoplists["en"])
 # Module-level (not on the analyzer) so that it is not pickled into the index's schema.
 _NORMAL: dict[str, str] = {}
 _NORMAL_MAX = 200_000
@@ -38,7 +41,7 @@ _NORMAL_MAX = 200_000
 
 def normalize_word(word: str) -> str:
     """The indexed form of one word: lower-cased, accents folded, possessive dropped,
-    Porter-stemmed ("Afghanistan’s" → "afghanistan", "élections" → "elect")."""
+    Porter2-stemmed ("Afghanistan’s" → "afghanistan", "élections" → "elect")."""
     norm = _NORMAL.get(word)
     if norm is None:
         low = word.lower().replace("’", "'")
@@ -54,7 +57,7 @@ def normalize_word(word: str) -> str:
 
 class NewsAnalyzer(Tokenizer):  # type: ignore[misc]
     """Words (with inner apostrophes and dots), lower-cased, accent-folded, English stop
-    words removed, Porter-stemmed; indexing and querying use the same chain.
+    words removed, Porter2 (Snowball English)-stemmed; indexing and querying use the same chain.
 
     It does in one pass what ``RegexTokenizer | LowercaseFilter | CharsetFilter |
     StopFilter | StemFilter`` do in five chained generators, with a cache from surface

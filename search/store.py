@@ -32,6 +32,7 @@ from search.errors import IndexCorrupt, IndexMissing, NotFound
 from search.indexing import CURRENT, current_generation, read_summary
 from search.matching import TermSetCache
 from search.ranking import FieldLengths, PostingCache
+from search.schema import SCHEMA_VERSION
 from search.spelling import Lexicon
 from search.stories import read_stories
 
@@ -189,6 +190,17 @@ def _load_snapshot(location: Path) -> Snapshot:
         searcher.close()
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise IndexCorrupt(str(location), detail) from e
+    summary = read_summary(gen)
+    built_with = summary.get("schema_version")
+    if built_with is not None and built_with != SCHEMA_VERSION:
+        log.warning(
+            "the index at %s was built with schema %s and this version reads schema %s: "
+            "words may not match until it is rebuilt (`news-search index rebuild`)",
+            location,
+            built_with,
+            SCHEMA_VERSION,
+            extra={"event": "index_schema_mismatch"},
+        )
     return Snapshot(
         location=location,
         generation=gen.name,
@@ -214,7 +226,7 @@ def _load_snapshot(location: Path) -> Snapshot:
         story_sets=story_sets,
         lexicon=Lexicon(reader),
         _lengths=lengths,
-        summary=read_summary(gen),
+        summary=summary,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -249,3 +250,17 @@ def test_build_killed_midway_leaves_the_old_index_answering(
     assert report.indexed == 1
     assert not list(location.glob(".build-*"))
     assert totals(location, queries) == before
+
+
+def test_an_index_of_an_older_schema_is_flagged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    location = tmp_path / "index"
+    build([SEED], location)
+    summary = current_generation(location) / "news-search.json"
+    data = json.loads(summary.read_text())
+    data["schema_version"] = 1
+    summary.write_text(json.dumps(data))
+    with caplog.at_level("WARNING", logger="news_search"):
+        IndexStore(location).snapshot()
+    assert "built with schema 1" in caplog.text and "news-search index rebuild" in caplog.text

@@ -314,10 +314,11 @@ def floods(tmp_path_factory: pytest.TempPathFactory) -> IndexStore:
     records = [
         {"id": "old", "title": "Flood warning as flood waters rise", "published": "2020-01-01",
          "body": "The flood reached the town. Flood defences held against the flood."},
-        {"id": "new", "title": "Flood in the valley", "published": "2023-01-01",
-         "body": "A flood reached the valley and the flood defences held."},
+        {"id": "new", "title": "Rain in the valley", "published": "2023-01-01",
+         "body": "A flood reached the valley and the defences held."},
         {"id": "other", "title": "Markets", "published": "2022-06-01", "body": "Prices fell."},
-    ]  # fmt: skip
+    ] + [{"id": f"filler{i}", "title": f"Markets {i}", "published": "2021-06-01",
+          "body": "Prices fell."} for i in range(8)]  # fmt: skip
     return IndexStore(index_from_records(tmp_path_factory.mktemp("floods"), records))
 
 
@@ -349,4 +350,5 @@ def test_half_life_must_be_a_sensible_number_of_days(floods: IndexStore, half_li
 
 
 def test_recent_without_words_is_newest_first(floods: IndexStore) -> None:
-    assert [h.id for h in search("", sort="recent", index=floods).hits] == ["new", "other", "old"]
+    newest_first = [h.id for h in search("", sort="recent", per_page=20, index=floods).hits]
+    assert newest_first[:2] == ["new", "other"] and newest_first[-1] == "old"

@@ -1,50 +1,96 @@
-"""Our BM25F ranking gives Whoosh's own scores, so it is Whoosh's ranking, only faster."""
+"""The ranker computes BM25F as written (Robertson's, with BM25's idf and query-term
+saturation), checked against a plain re-implementation over the articles' own text."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
+from collections import Counter
 
 import pytest
-from whoosh import scoring
 
 from search.matching import match_set
-from search.query_text import prepare
-from search.querying import _parser
-from search.ranking import rank
+from search.querying import _parser, search
+from search.ranking import FIELD_B, K1, K3, rank
+from search.schema import ArticleSchema, news_analyzer
 from search.store import IndexStore
+from tests.conftest import index_from_records
 
-QUERIES = [
-    "oil", "said", "oil prices", "coffee -brazil", "title:cocoa", "opec OR saudi",
-    "bank NOT japan", "(wheat OR corn) AND export", "yen dollar mark", "gold^3 silver",
+WORDS = ["oil", "prices", "coffee", "brazil", "cocoa", "bank", "japan", "wheat", "export", "gold"]
+RECORDS = [
+    {"id": f"d{i}", "title": " ".join(WORDS[j % 10] for j in range(i % 4 + 1)) + f" report {i}",
+     "standfirst": " ".join(WORDS[(i + j) % 10] for j in range(i % 3)),
+     "body": " ".join(WORDS[(i * j + 3) % 10] for j in range(5 + i % 17)) + " filler text here",
+     "published": f"2023-{1 + i % 12:02d}-01"}
+    for i in range(80)
 ]  # fmt: skip
+FIELDS = ("title", "standfirst", "body")
+BOOST = {name: ArticleSchema()[name].format.field_boost for name in FIELDS}  # 2.5, 1.5, 1
 
 
-@pytest.mark.parametrize("text", QUERIES)
-def test_scores_equal_whoosh_bm25f(reuters_index: Path, text: str) -> None:
-    store = IndexStore(reuters_index)
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> IndexStore:
+    return IndexStore(index_from_records(tmp_path_factory.mktemp("rank"), RECORDS))
+
+
+def reference(store: IndexStore, words: list[tuple[str, tuple[str, ...]]]) -> dict[str, float]:
+    """BM25F written out: (word, fields it is searched in) → score of every article."""
     snap = store.snapshot()
-    q = _parser().parse(prepare(text).text).normalize()
-    matched = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
-    ours = rank(q, snap.searcher, matched, 20, snap.field_lengths(), snap.posting_cache)
-    with snap.searcher.refresh() as s:  # a fresh searcher: Whoosh's BM25F, block-max on
-        s.weighting = scoring.BM25F()
-        theirs = s.search(q, limit=len(matched))
-        by_doc = {hit.docnum: hit.score for hit in theirs}
-    assert len(ours) == min(20, len(matched))
-    # Whoosh adds a constant 1.0 for each NOT it satisfies; order is what matters.
-    shift = by_doc[ours[0][0]] - ours[0][1]
-    assert shift in (pytest.approx(0.0, abs=1e-6), pytest.approx(1.0, abs=1e-6))
-    for docnum, score in ours:
-        assert score + shift == pytest.approx(by_doc[docnum], rel=1e-5), docnum
-    # The same order: no document Whoosh scores higher is missing from our top.
-    cutoff = ours[-1][1] + shift
-    assert all(s <= cutoff * (1 + 1e-5) for d, s in by_doc.items() if d not in dict(ours))
+    lengths = snap.field_lengths()  # the index's stored (one-byte) lengths and averages
+    analyze = news_analyzer()
+    tf: dict[int, dict[str, Counter[str]]] = {}
+    for d in snap.live:
+        stored = snap.stored(d)
+        tf[d] = {f: Counter(t.text for t in analyze(stored.get(f) or "")) for f in FIELDS}
+    n_docs = len(snap.live)
+    counts = Counter(w for w, _ in words)
+    scores: dict[str, float] = {}
+    for word, fields in dict.fromkeys(words):
+        stem = next(iter(analyze(word))).text
+        df = sum(1 for d in tf if any(tf[d][f][stem] for f in fields))
+        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        qw = (K3 + 1) * counts[word] / (K3 + counts[word])
+        for d in tf:
+            tfn = sum(
+                BOOST[f] * tf[d][f][stem]
+                / (1 - FIELD_B[f] + FIELD_B[f] * lengths.lengths[f][d] / lengths.average[f])
+                for f in fields
+            )  # fmt: skip
+            if tfn:
+                doc_id = snap.stored(d)["id"]
+                scores[doc_id] = scores.get(doc_id, 0.0) + idf * qw * tfn * (K1 + 1) / (K1 + tfn)
+    return scores
 
 
-def test_filtered_ranking_only_returns_allowed(reuters_index: Path) -> None:
-    snap = IndexStore(reuters_index).snapshot()
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [("oil", [("oil", FIELDS)]),
+     ("oil prices", [("oil", FIELDS), ("prices", FIELDS)]),
+     ("coffee OR cocoa", [("coffee", FIELDS), ("cocoa", FIELDS)]),
+     ("title:coffee", [("coffee", ("title",))]),
+     ("oil oil prices", [("oil", FIELDS), ("oil", FIELDS), ("prices", FIELDS)]),
+     ("wheat OR wheat OR export", [("wheat", FIELDS), ("wheat", FIELDS), ("export", FIELDS)])],
+)  # fmt: skip
+def test_scores_are_bm25f_as_written(store: IndexStore, query: str, words: list) -> None:  # type: ignore[type-arg]
+    expected = reference(store, words)
+    page = search(query, per_page=100, index=store)
+    assert page.total > 0
+    got = {h.id: h.score for h in page.hits}
+    for doc_id, score in got.items():
+        assert score == pytest.approx(expected[doc_id], rel=1e-5), doc_id
+    # The order is the reference's order.
+    assert [h.id for h in page.hits] == sorted(got, key=lambda i: (-expected[i], int(i[1:])))
+
+
+def test_a_repeated_word_weighs_more(store: IndexStore) -> None:
+    once = {h.id: h.score for h in search("oil prices", per_page=100, index=store).hits}
+    twice = {h.id: h.score for h in search("oil oil prices", per_page=100, index=store).hits}
+    assert set(once) == set(twice) and any(twice[d] > once[d] for d in once)  # type: ignore[operator]
+
+
+def test_filtered_ranking_only_returns_allowed(store: IndexStore) -> None:
+    snap = store.snapshot()
     q = _parser().parse("oil").normalize()
     matched = match_set(q, snap.searcher, snap.live_set, None)
-    allowed = set(sorted(matched)[:50])
+    allowed = set(sorted(matched)[:5])
     ranked = rank(q, snap.searcher, allowed, 100, snap.field_lengths(), None)
     assert {d for d, _ in ranked} == allowed

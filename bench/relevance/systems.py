@@ -50,7 +50,7 @@ from search.errors import InvalidParameter
 from search.indexing import build
 from search.matching import match_set
 from search.query_text import limit_problem
-from search.querying import MAX_PER_PAGE, parse_query, search
+from search.querying import MAX_PER_PAGE, parse_query, query_word_counts, search
 from search.ranking import rank
 from search.schema import WORD
 from search.store import IndexStore
@@ -232,9 +232,11 @@ class OursNoCap(Ours):
     def rank(self, text: str, k: int) -> Ranking:
         assert self.store is not None, "build() first"
         snap = self.store.snapshot()
-        q = parse_query(engine_query(text))
+        prepared = engine_query(text)
+        q = parse_query(prepared)
         matched = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
-        top = rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache)
+        counts = query_word_counts(prepared)
+        top = rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache, counts)
         return Ranking([snap.stored(docnum)["id"] for docnum, _ in top])
 
 
