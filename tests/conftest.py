@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from search.indexing import build
+from web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -107,3 +110,15 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     location = tmp_path_factory.mktemp("seed") / "index"
     build([src], location)
     return location
+
+
+@pytest.fixture(scope="module")
+def app(index_dir: Path) -> Flask:
+    """The app over the module's ``index_dir`` (each web test module defines that)."""
+    return create_app({"TESTING": True, "INDEX": str(index_dir)})
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as c:
+        yield c

@@ -6,12 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask import Flask
 from flask.testing import FlaskClient
 
 from search.cli import main
@@ -20,7 +18,6 @@ from search.export import EXPORT_FIELDS, export, export_lines
 from search.querying import search
 from tests.conftest import index_from_records
 from tests.test_web import ARTICLES, assert_error
-from web import create_app
 
 #: 300 wheat articles: more than a page, more than per_page's 100.
 RECORDS = ARTICLES + [
@@ -34,17 +31,6 @@ RECORDS = ARTICLES + [
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_from_records(tmp_path_factory.mktemp("export"), RECORDS)
-
-
-@pytest.fixture(scope="module")
-def app(index_dir: Path) -> Flask:
-    return create_app({"TESTING": True, "INDEX": str(index_dir)})
-
-
-@pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as c:
-        yield c
 
 
 @pytest.mark.parametrize("sort", ["relevance", "recent", "newest", "oldest"])

@@ -3,30 +3,20 @@ absolute links, every text escaped, and linked from the results page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import feedparser
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import index_from_records
 from tests.test_web import ARTICLES, assert_error
-from web import create_app
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    index: Path = index_from_records(tmp_path_factory.mktemp("feed"), ARTICLES)
-    return create_app({"TESTING": True, "INDEX": str(index)})
-
-
-@pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as c:
-        yield c
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return index_from_records(tmp_path_factory.mktemp("feed"), ARTICLES)
 
 
 def test_feed_is_valid_atom_newest_first(client: FlaskClient) -> None:

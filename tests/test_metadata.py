@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from search.articles import read_reuters
@@ -18,7 +16,6 @@ from search.querying import search
 from search.store import IndexStore
 from tests.conftest import REUTERS, index_from_records, needs_reuters
 from tests.test_web import assert_error
-from web import create_app
 
 RECORDS = [
     {"id": "c1", "title": "Coffee quotas", "published": "1987-03-02", "body": "Coffee talks.",
@@ -36,17 +33,6 @@ RECORDS = [
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_from_records(tmp_path_factory.mktemp("tags"), RECORDS)
-
-
-@pytest.fixture(scope="module")
-def app(index_dir: Path) -> Flask:
-    return create_app({"TESTING": True, "INDEX": str(index_dir)})
-
-
-@pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as c:
-        yield c
 
 
 def counts(page_facets: list) -> dict[str, int]:  # type: ignore[type-arg]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -37,15 +36,8 @@ ARTICLES = [
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    index = index_from_records(tmp_path_factory.mktemp("hostile"), ARTICLES)
-    return create_app({"TESTING": True, "INDEX": str(index)})
-
-
-@pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as c:
-        yield c
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return index_from_records(tmp_path_factory.mktemp("hostile"), ARTICLES)
 
 
 class Tags(HTMLParser):

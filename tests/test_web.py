@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -38,17 +36,6 @@ for i in range(30):
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_from_records(tmp_path_factory.mktemp("web"), ARTICLES)
-
-
-@pytest.fixture(scope="module")
-def app(index_dir: Path) -> Flask:
-    return create_app({"TESTING": True, "INDEX": str(index_dir)})
-
-
-@pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as c:
-        yield c
 
 
 def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
