@@ -123,3 +123,10 @@ def test_reuters_stories_never_span_more_than_the_window(reuters_index: Path) ->
     # A daily template story ("FED ADDS RESERVES …") is not one story across the month.
     page = search('title:"fed adds reserves via customer repurchases"', index=snap.location)
     assert page.total - page.collapsed >= 5
+
+
+def test_index_check_finds_canaries_that_are_folded_copies(copies: Path) -> None:
+    from search.check import check_index
+
+    report = check_index(copies)
+    assert report.ok, report.to_dict()
