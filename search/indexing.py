@@ -441,6 +441,7 @@ def update(
                 )
         writer = ix.writer()
         seen: set[str] = set()
+        committed = False
         try:
             for article in _articles(files, fmt, report, progress):
                 seen.add(article.id)
@@ -470,7 +471,7 @@ def update(
                 # Whoosh writes the new segment, then renames a new table of contents
                 # into place: until that rename, readers see the index as it was.
                 writer.commit(optimize=False)
-                write_stories(gen, cluster(sketches.values()))
+                committed = True
             else:
                 writer.cancel()
         except BaseException as e:
@@ -480,6 +481,10 @@ def update(
             if _disk_full(e):
                 raise DiskFull(str(loc), "update") from e
             raise
+        if committed:
+            # After the commit, outside its rollback: the index has changed whatever
+            # happens here, and a failure is reported as what it is.
+            write_stories(gen, cluster(sketches.values()))
         report.articles = ix.doc_count()
         toc_generation = ix.latest_generation()
         ix.close()
