@@ -21,7 +21,7 @@ from search.errors import InvalidParameter
 from search.querying import find_matches, ranked_matches
 from search.store import IndexStore, day_date
 
-__all__ = ["EXPORT_FIELDS", "EXPORT_FORMATS", "Export", "export", "export_lines"]
+__all__ = ["EXPORT_FIELDS", "EXPORT_FORMATS", "Export", "check_format", "export", "export_lines"]
 
 EXPORT_FORMATS = ("csv", "jsonl")
 #: The columns of an export, in order (``body`` only when asked for: it is most of the
@@ -87,14 +87,17 @@ def export(
     return Export(total=len(m.ids), notes=m.notes, fields=fields, rows=rows())
 
 
+def check_format(fmt: str) -> None:
+    """Raise :class:`InvalidParameter` unless ``fmt`` is one of :data:`EXPORT_FORMATS`."""
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidParameter("format", f"must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
+
+
 def export_lines(result: Export, fmt: str) -> Iterator[str]:
     """The export as text, a line (CSV record or JSON object) at a time. An unknown
     ``fmt`` raises :class:`InvalidParameter` at once, before anything is written."""
-    if fmt == "jsonl":
-        return _jsonl(result)
-    if fmt == "csv":
-        return _csv(result)
-    raise InvalidParameter("format", f"must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
+    check_format(fmt)
+    return _jsonl(result) if fmt == "jsonl" else _csv(result)
 
 
 def _jsonl(result: Export) -> Iterator[str]:

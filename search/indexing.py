@@ -362,7 +362,7 @@ def _sketch(article: Article) -> Sketch:
     return sketch(article.id, article.published, article.title, article.text)
 
 
-def day_of(value: Any) -> date:
+def _day_of(value: Any) -> date:
     """The day of a stored ``published`` value (a datetime; epoch when missing)."""
     return value.date() if isinstance(value, datetime) else date(1970, 1, 1)
 
@@ -431,14 +431,14 @@ def update(
             raise IndexCorrupt(
                 str(loc), str(e).splitlines()[0] if str(e) else type(e).__name__
             ) from e
-        sketches: dict[str, Sketch] = {}
+        # Stored sketches are decoded only if the update commits (to cluster again).
+        stored_sketches: dict[str, tuple[Any, bytes | None]] = {}
+        new_sketches: dict[str, Sketch] = {}
         with ix.searcher() as s:
             existing: dict[str, tuple[str, str]] = {}
             for f in s.reader().all_stored_fields():
                 existing[f["id"]] = (f.get("content_hash", ""), f.get("path", ""))
-                sketches[f["id"]] = Sketch(
-                    f["id"], day_of(f.get("published")), decode(f.get("sketch"))
-                )
+                stored_sketches[f["id"]] = (f.get("published"), f.get("sketch"))
         writer = ix.writer()
         seen: set[str] = set()
         committed = False
@@ -447,7 +447,7 @@ def update(
                 seen.add(article.id)
                 old = existing.get(article.id)
                 if old is None or old[0] != article.content_hash or old[1] != article.path:
-                    sk = sketches[article.id] = _sketch(article)
+                    sk = new_sketches[article.id] = _sketch(article)
                     document = article_document(article, encode(sk.hashes))
                     if old is None:
                         writer.add_document(**document)
@@ -463,7 +463,7 @@ def update(
             for art_id, (_, path) in existing.items():
                 if art_id not in seen and _under(path, roots) and not _under(path, unreadable):
                     writer.delete_by_term("id", art_id)
-                    sketches.pop(art_id, None)
+                    stored_sketches.pop(art_id, None)
                     report.removed += 1
             if strict and report.skipped:
                 raise StrictFailure(report)
@@ -484,7 +484,12 @@ def update(
         if committed:
             # After the commit, outside its rollback: the index has changed whatever
             # happens here, and a failure is reported as what it is.
-            write_stories(gen, cluster(sketches.values()))
+            kept = [
+                Sketch(art_id, _day_of(published), decode(data))
+                for art_id, (published, data) in stored_sketches.items()
+                if art_id not in new_sketches
+            ]
+            write_stories(gen, cluster([*kept, *new_sketches.values()]))
         report.articles = ix.doc_count()
         toc_generation = ix.latest_generation()
         ix.close()

@@ -281,7 +281,7 @@ def _tag_counts(ids: AbstractSet[int], values: dict[str, frozenset[int]]) -> lis
     """The most frequent values of one metadata facet among ``ids``, largest first."""
     counts = []
     for value, members in values.items():
-        n = len(members & ids) if len(members) < len(ids) else len(ids & members)
+        n = _overlap(members, ids)
         if n:
             counts.append((value, n))
     counts.sort(key=lambda x: (-x[1], x[0]))
@@ -300,10 +300,15 @@ def _counts(
         return Counter(map(column.__getitem__, ids))
     out: Counter[int] = Counter()
     for value, members in buckets.items():
-        n = len(members & ids) if len(members) < len(ids) else len(ids & members)
+        n = _overlap(members, ids)
         if n:
             out[value] = n
     return out
+
+
+def _overlap(members: AbstractSet[int], ids: AbstractSet[int]) -> int:
+    """How many of ``members`` are in ``ids`` (the smaller set drives the intersection)."""
+    return len(members & ids) if len(members) < len(ids) else len(ids & members)
 
 
 # ----------------------------------------------------------------------- ranking
@@ -421,9 +426,13 @@ def _check_half_life(half_life: float | None) -> float:
     return float(half_life)
 
 
-def _check_params(sort: str, page: int, per_page: int) -> None:
+def _check_sort(sort: str) -> None:
     if sort not in SORTS:
         raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
+
+
+def _check_params(sort: str, page: int, per_page: int) -> None:
+    _check_sort(sort)
     if not isinstance(page, int) or page < 1:
         raise InvalidParameter("page", "must be a whole number, 1 or more")
     if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
@@ -543,24 +552,19 @@ def search(
 
 def _versions(m: Matches) -> dict[str, int]:
     """How many matching articles each story with several of them has."""
-    out = {}
-    ids = m.ids
-    for story, members in m.snap.story_sets.items():
-        n = len(members & ids) if len(members) < len(ids) else len(ids & members)
-        if n > 1:
-            out[story] = n
-    return out
+    counts = ((story, _overlap(members, m.ids)) for story, members in m.snap.story_sets.items())
+    return {story: n for story, n in counts if n > 1}
 
 
 def _collapsed(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
     """The first ``k`` hits in ``sort`` order, each story once (at its best-placed copy)."""
     story_of = m.snap.story_of
-    depth = k + k // 2 + 10  # a little deeper than k: most stories have one copy here
-    while True:
-        ranked = ranked_matches(m, sort, depth)
+    # A little deeper than k is nearly always enough (few stories have copies there);
+    # when it is not, rank every match once rather than deepening step by step.
+    for depth in (k + k // 2 + 10, len(m.ids)):
         hits: list[tuple[int, float | None]] = []
         seen: set[str] = set()
-        for docnum, score in ranked:
+        for docnum, score in ranked_matches(m, sort, depth):
             story = story_of.get(docnum)
             if story is not None:
                 if story in seen:
@@ -570,8 +574,8 @@ def _collapsed(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
             if len(hits) == k:
                 return hits
         if depth >= len(m.ids):
-            return hits
-        depth *= 2
+            break
+    return hits
 
 
 @dataclass
@@ -664,8 +668,7 @@ def find_matches(
 
 def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
     """The first ``k`` matches in ``sort`` order, with their scores (None for date sorts)."""
-    if sort not in SORTS:
-        raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
+    _check_sort(sort)
     effective_sort = sort
     if sort in ("relevance", "recent") and isinstance(m.query, wq.Every):
         effective_sort = "newest"

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from search.documents import get_article
 from search.errors import InvalidParameter
-from search.export import EXPORT_FORMATS, export, export_lines
+from search.export import check_format, export, export_lines
 from search.querying import search
 from web import store
 from web.openapi import openapi_document
@@ -42,8 +42,7 @@ EXPORT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 def api_export() -> Any:
     """Every match of a search (not a page), streamed as CSV or JSON Lines."""
     fmt = request.args.get("format", "csv")
-    if fmt not in EXPORT_FORMATS:
-        raise InvalidParameter("format", f"must be one of {', '.join(EXPORT_FORMATS)}")
+    check_format(fmt)  # before the export's work, not when the first row is due
     params = search_params(request.args)
     for name in ("page", "per_page"):
         params.pop(name)

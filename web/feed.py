@@ -26,6 +26,11 @@ FEED_PARAMS = ("q", "from", "to", "section", *TAG_KINDS)
 FEED_ENTRIES = 30
 
 
+def feed_args() -> dict[str, Any]:
+    """The current request's parameters that a feed of it keeps."""
+    return {k: v for k, v in request.args.items() if k in FEED_PARAMS and v}
+
+
 def _stamp(d: date) -> str:
     """An RFC 3339 timestamp for a publication day (midnight UTC)."""
     return datetime.combine(d, time(0, 0), UTC).isoformat().replace("+00:00", "Z")
@@ -88,7 +93,7 @@ def feed() -> Any:
     params = search_params(request.args)
     params.update(sort="newest", page=1, per_page=FEED_ENTRIES, half_life=None)
     page = search(**params, index=store(current_app))
-    wanted: dict[str, Any] = {k: v for k, v in request.args.items() if k in FEED_PARAMS and v}
+    wanted = feed_args()
     base = request.host_url.rstrip("/")
     body = atom_feed(
         page,

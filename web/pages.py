@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from search.documents import get_article
 from search.querying import SORTS, SearchPage, search
 from web import store
-from web.feed import FEED_PARAMS
+from web.feed import feed_args
 from web.params import search_params
 
 bp = Blueprint("pages", __name__)
@@ -129,13 +129,8 @@ def index() -> Any:
         active_year=year,
         month_name=_month_name,
         page_numbers=_pages(page),
-        feed_url=_feed_url(),
+        feed_url=url_for("feed.feed", **feed_args()),
     )
-
-
-def _feed_url() -> str:
-    wanted: dict[str, Any] = {k: v for k, v in request.args.items() if k in FEED_PARAMS and v}
-    return url_for("feed.feed", **wanted)
 
 
 @bp.get("/articles/<article_id>")
