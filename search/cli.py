@@ -30,7 +30,7 @@ from search.indexing import (
     read_summary,
     update,
 )
-from search.querying import MAX_PER_PAGE, SORTS, TAG_KINDS, SearchPage, search
+from search.querying import MATCH_MODES, MAX_PER_PAGE, SORTS, TAG_KINDS, SearchPage, search
 from search.stats import index_stats
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,6 +98,11 @@ def filter_options(fn: F) -> F:
     """The options that choose and order matches (query and export)."""
     for option in reversed(
         [
+            click.option(
+                "--match", type=click.Choice(MATCH_MODES), default="all", show_default=True,
+                help="Whether every word of TEXT is required, or any of them (ranked by "
+                "how many and how rare).",
+            ),
             click.option(
                 "--from", "date_from", metavar="DATE",
                 help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.",
@@ -493,6 +498,7 @@ def _terminal(snippet: Markup) -> str:
 @engine_errors
 def query(
     text: str,
+    match: str,
     date_from: str | None,
     date_to: str | None,
     section: str | None,
@@ -504,7 +510,8 @@ def query(
     as_json: bool,
     index_dir: Path,
 ) -> None:
-    """Search the index for TEXT (all words required; see the README for the syntax)."""
+    """Search the index for TEXT (all words required, or any with --match any; see the
+    README for the syntax)."""
     result = search(
         text,
         date_from,
@@ -515,6 +522,7 @@ def query(
         per_page,
         tags=tags,
         half_life=half_life,
+        match=match,
         index=index_dir,
     )
     if as_json:
@@ -582,6 +590,7 @@ def _print_page(r: SearchPage) -> None:
 @engine_errors
 def export_cmd(
     text: str,
+    match: str,
     date_from: str | None,
     date_to: str | None,
     section: str | None,
@@ -605,6 +614,7 @@ def export_cmd(
         sort,
         tags=tags,
         half_life=half_life,
+        match=match,
         body=body,
         index=index_dir,
     )

@@ -51,6 +51,7 @@ def export(
     tags: Mapping[str, str] | None = None,
     story: str | None = None,
     half_life: float | None = None,
+    match: str = "all",
     body: bool = False,
     index: IndexStore | str | Path | None = None,
 ) -> Export:
@@ -60,7 +61,7 @@ def export(
     """
     m = find_matches(
         query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,
-        index=index,
+        match=match, index=index,
     )  # fmt: skip
     ranked = ranked_matches(m, sort, len(m.ids))
     fields = (*EXPORT_FIELDS, "body") if body else EXPORT_FIELDS

@@ -4,6 +4,11 @@ Nothing here raises: every input becomes a query text plus notes on what was
 ignored or reinterpreted (a lone ``AND``, an unclosed quote, an unknown field, a
 ``date:`` that is not a date, punctuation soup, a paste too long to be a query).
 ``date:`` clauses are taken out of the text and returned as a date range.
+
+Size is the one thing not forgiven: :func:`limit_problem` says why a query is too big
+to search (the API's 400). What costs is the number of different words searched (each
+is a posting list to read and score), so that is what the limit counts: a pasted
+paragraph of a few hundred words, most of them common or repeated, is a query.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from search.schema import STOP_WORDS, WORD, normalize_word
+
 __all__ = [
     "MAX_QUERY_CHARS",
     "MAX_QUERY_WORDS",
@@ -21,12 +28,15 @@ __all__ = [
     "limit_problem",
     "parse_period",
     "prepare",
+    "searched_words",
 ]
 
-#: Longer queries are cut (at a word boundary): nothing longer is a query.
-MAX_QUERY_CHARS = 500
-#: At most this many words are searched (operators and field names are not words).
-MAX_TOKENS = 64
+#: Longer queries are refused (a paragraph or two, such as a verbose research question,
+#: fits; ~4 KB is also what one URL of a GET request carries through every server).
+MAX_QUERY_CHARS = 4000
+#: At most this many different words are searched: each is a posting list to read and
+#: score. Stop words, repeats, operators and field names do not count.
+MAX_QUERY_WORDS = 128
 SEARCHABLE_FIELDS = frozenset({"title", "standfirst", "body"})
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
@@ -153,32 +163,41 @@ def _clean_token(tok: str) -> tuple[str, str | None]:
     return (lead + core + star + suffix + trail, None)
 
 
-#: The most words a query may have (OR'd or not): each is a posting list to read.
-MAX_QUERY_WORDS = MAX_TOKENS
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
+#: A word as the analyzer reads one, and whether a colon follows (a field name).
+_COUNTED = re.compile(r"(" + WORD.pattern + r")(:?)")
 
 
-_COUNTED = re.compile(r"(\w+)(:?)")
+def searched_words(text: str) -> set[str]:
+    """The different words a query searches, as the index holds them (stemmed): not
+    stop words, operators (AND, OR, NOT) or field names (``title:``)."""
+    return {
+        normalize_word(w)
+        for w, colon in _COUNTED.findall(text)
+        if not colon and w not in _OPERATORS and w.lower() not in STOP_WORDS
+    }
 
 
 def count_words(text: str) -> int:
-    """The words of a query as its limit counts them: runs of letters and digits, not
-    operators (AND, OR, NOT) and not field names (``title:``)."""
-    return sum(1 for w, colon in _COUNTED.findall(text) if not colon and w not in _OPERATORS)
+    """How many words a query's size limit counts: :func:`searched_words`."""
+    return len(searched_words(text))
 
 
 def limit_problem(text: str) -> str | None:
     """Why a query is over the size limits (a caller's 400), or None.
 
     Malformed syntax is forgiven and noted; size is not: a query longer than
-    ``MAX_QUERY_CHARS`` or with more than ``MAX_QUERY_WORDS`` words is refused whole
-    rather than searched in part.
+    ``MAX_QUERY_CHARS`` or searching more than ``MAX_QUERY_WORDS`` different words is
+    refused whole rather than searched in part.
     """
     if len(text) > MAX_QUERY_CHARS:
-        return f"is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS}"
+        return f"is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}"
     words = count_words(text)
     if words > MAX_QUERY_WORDS:
-        return f"has {words} words; at most {MAX_QUERY_WORDS} can be searched at once"
+        return (
+            f"searches {words} different words; at most {MAX_QUERY_WORDS} can be searched "
+            "at once (common words like 'the' and repeats do not count)"
+        )
     return None
 
 
@@ -225,14 +244,14 @@ def prepare(text: str) -> Prepared:
     depth = 0
     unknown: list[str] = []
     dropped_ops: list[str] = []
-    tokens = 0
+    seen: set[str] = set()
     for piece, start, is_phrase in _segments(stripped, notes):
         # The same count as limit_problem's, so a query within the limit is never cut.
-        n_words = count_words(piece)
-        if tokens + n_words > MAX_TOKENS:
-            notes.append(f"only the first {tokens} words were searched")
+        new = searched_words(piece) - seen
+        if len(seen) + len(new) > MAX_QUERY_WORDS:
+            notes.append(f"only the first {len(seen)} different words were searched")
             break
-        tokens += n_words
+        seen |= new
         if is_phrase:
             words = piece.strip()
             if _WORDCHAR.search(words):

@@ -32,7 +32,7 @@ from typing import Any
 
 from markupsafe import Markup
 from whoosh import query as wq
-from whoosh.qparser import FuzzyTermPlugin, MultifieldParser
+from whoosh.qparser import FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 
 from search.articles import TAG_FIELDS
@@ -46,6 +46,7 @@ from search.store import IndexStore, Snapshot, day_date, day_number, open_store
 
 __all__ = [
     "HALF_LIFE_DAYS",
+    "MATCH_MODES",
     "MAX_PER_PAGE",
     "MAX_RESULT_WINDOW",
     "SORTS",
@@ -58,6 +59,10 @@ __all__ = [
     "search",
 ]
 
+#: How the bare words of a query combine: every word required (the default), or any of
+#: them, ranked by how many and how rare (Elasticsearch's ``operator``, Meilisearch's
+#: ``matchingStrategy``). Phrases, ``-word``, ``AND``/``OR`` and fields work in both.
+MATCH_MODES = ("all", "any")
 #: "recent" is relevance decayed by age: a slightly less relevant new article can
 #: overtake an old one (see ``half_life``).
 SORTS = ("relevance", "recent", "newest", "oldest")
@@ -150,6 +155,8 @@ class SearchPage:
     collapsed: int = 0
     #: The story filter in force (all versions of one story, not collapsed).
     story: str | None = None
+    #: How the query's bare words combined (one of MATCH_MODES).
+    match: str = "all"
 
     @property
     def pages(self) -> int:
@@ -167,6 +174,7 @@ class SearchPage:
             "collapsed": self.collapsed,
             "sort": self.sort,
             "half_life": self.half_life,
+            "match": self.match,
             "filters": {
                 "from": self.date_from.isoformat() if self.date_from else None,
                 "to": self.date_to.isoformat() if self.date_to else None,
@@ -183,20 +191,41 @@ class SearchPage:
 
 # ---------------------------------------------------------------------- parsing
 
-_PARSER: MultifieldParser | None = None
+_PARSERS: dict[str, MultifieldParser] = {}
 
 
-def _parser() -> MultifieldParser:
-    global _PARSER
-    if _PARSER is None:
-        p = MultifieldParser(list(SEARCH_FIELDS), ArticleSchema())
+def _parser(match: str = "all") -> MultifieldParser:
+    """Whoosh's parser for one match mode: bare words joined by AND, or by OR."""
+    p = _PARSERS.get(match)
+    if p is None:
+        kwargs = {"group": OrGroup} if match == "any" else {}
+        p = MultifieldParser(list(SEARCH_FIELDS), ArticleSchema(), **kwargs)
         # 'single quotes' are apostrophes in news text, and [a TO b] ranges on words
         # mean nothing to a reader; date ranges are read before Whoosh sees the text.
         p.remove_plugin_class(SingleQuotePlugin)
         p.remove_plugin_class(RangePlugin)
         p.add_plugin(FuzzyTermPlugin())
-        _PARSER = p
-    return _PARSER
+        _PARSERS[match] = p
+    return p
+
+
+def _exclusions_apart(q: wq.Query) -> wq.Query:
+    """In "any" mode, ``a b -c`` means (a OR b) AND NOT c, as a reader (and
+    Elasticsearch's bool query) means it; Whoosh's OR group reads it as
+    a OR b OR (NOT c), which matches nearly everything."""
+    if isinstance(q, wq.Or):
+        kids = [_exclusions_apart(c) for c in q.subqueries]
+        excluded = [c.query for c in kids if isinstance(c, wq.Not)]
+        wanted = [c for c in kids if not isinstance(c, wq.Not)]
+        if not excluded:
+            return wq.Or(kids, boost=q.boost)
+        nots = wq.Not(excluded[0] if len(excluded) == 1 else wq.Or(excluded))
+        if not wanted:
+            return nots
+        return wq.And([wanted[0] if len(wanted) == 1 else wq.Or(wanted), nots])
+    if q.children():
+        return q.apply(_exclusions_apart)
+    return q
 
 
 def _cap_expansions(q: wq.Query, snap: Snapshot, notes: list[str]) -> wq.Query:
@@ -431,6 +460,13 @@ def _check_sort(sort: str) -> None:
         raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
 
 
+def _check_match(match: str) -> None:
+    if match not in MATCH_MODES:
+        raise InvalidParameter(
+            "match", f"must be one of {', '.join(MATCH_MODES)}, not {str(match)[:20]!r}"
+        )
+
+
 def _check_params(sort: str, page: int, per_page: int) -> None:
     _check_sort(sort)
     if not isinstance(page, int) or page < 1:
@@ -468,11 +504,13 @@ def search(
     tags: Mapping[str, str] | None = None,
     story: str | None = None,
     half_life: float | None = None,
+    match: str = "all",
     index: IndexStore | str | Path | None = None,
 ) -> SearchPage:
     """Search the archive.
 
-    ``query`` uses the query language in the README (words all required, ``OR``,
+    ``query`` uses the query language in the README (words all required, or any of
+    them with ``match="any"``; ``OR``,
     ``NOT``/``-word``, ``"phrases"``, ``title:word``, ``prefix*``, ``word~``,
     ``date:2023``, ``date:[2023-01 to 2023-06]``); it is never rejected, only read
     leniently, with notes. ``date_from``/``date_to`` take a date or ``YYYY``,
@@ -485,7 +523,7 @@ def search(
     _check_params(sort, page, per_page)
     m = find_matches(
         query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,
-        index=index,
+        match=match, index=index,
     )  # fmt: skip
     snap, q, ids, notes, lo, hi = m.snap, m.query, m.ids, m.notes, m.date_from, m.date_to
     total = len(ids)
@@ -547,6 +585,7 @@ def search(
         tags=m.tags,
         collapsed=sum(n - 1 for n in versions.values()),
         story=story or None,
+        match=match,
     )
 
 
@@ -614,9 +653,11 @@ def find_matches(
     tags: Mapping[str, str] | None = None,
     story: str | None = None,
     half_life: float | None = None,
+    match: str = "all",
     index: IndexStore | str | Path | None = None,
 ) -> Matches:
     """The set of all matches of ``query`` within the filters (see :func:`search`)."""
+    _check_match(match)
     half_life = _check_half_life(half_life)
     tags = _check_tags(tags)
     lo = _as_date("from", date_from, end=False)
@@ -638,7 +679,7 @@ def find_matches(
 
     q: wq.Query
     if prepared.text.strip():
-        q = parse_query(prepared.text, notes)
+        q = parse_query(prepared.text, notes, match)
         if q is wq.NullQuery:
             notes.append("only very common words were given; they are not searched on their own")
     else:
@@ -693,14 +734,19 @@ def highlight_terms(
     )
 
 
-def parse_query(text: str, notes: list[str] | None = None) -> wq.Query:
-    """What Whoosh makes of a prepared query text (``NullQuery`` for nothing to search)."""
+def parse_query(text: str, notes: list[str] | None = None, match: str = "all") -> wq.Query:
+    """What Whoosh makes of a prepared query text (``NullQuery`` for nothing to search),
+    its bare words joined as ``match`` says (see :data:`MATCH_MODES`)."""
     if not text.strip():
         return wq.NullQuery
+    parser = _parser(match)
     try:
-        return _parser().parse(text).normalize()
+        q = parser.parse(text).normalize()
     except Exception:  # Whoosh's parser fails on a few operator tangles: "(NOT AND )"
         words = [w for w in WORD.findall(text) if w not in ("AND", "OR", "NOT")]
         if notes is not None:
             notes.append(TANGLED_OPERATORS_NOTE)
-        return _parser().parse(" ".join(words)).normalize() if words else wq.NullQuery
+        q = parser.parse(" ".join(words)).normalize() if words else wq.NullQuery
+    if match == "any" and q is not wq.NullQuery:
+        q = _exclusions_apart(q).normalize()
+    return q

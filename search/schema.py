@@ -17,6 +17,7 @@ from search.articles import Article
 
 __all__ = [
     "SCHEMA_VERSION",
+    "STOP_WORDS",
     "WORD",
     "ArticleSchema",
     "article_document",
@@ -33,7 +34,7 @@ SCHEMA_VERSION = 3
 WORD = re.compile(r"\w+(?:[.'’]\w+)*")
 #: English stop words (Whoosh's NLTK-derived list, 127 words). Measured against Whoosh's
 #: 34-word list on six judged collections: MAP up on all six (bench/relevance).
-_STOPS = frozenset(stoplists["en"])
+STOP_WORDS = frozenset(stoplists["en"])
 # Module-level (not on the analyzer) so that it is not pickled into the index's schema.
 _NORMAL: dict[str, str] = {}
 _NORMAL_MAX = 200_000
@@ -87,7 +88,7 @@ class NewsAnalyzer(Tokenizer):  # type: ignore[misc]
         t.boost = 1.0
         t.stopped = False
         if not tokenize:
-            if value.lower() in _STOPS:
+            if value.lower() in STOP_WORDS:
                 if removestops:
                     return
                 t.stopped = True
@@ -101,7 +102,7 @@ class NewsAnalyzer(Tokenizer):  # type: ignore[misc]
             yield t
             return
         pos = start_pos
-        stops = _STOPS
+        stops = STOP_WORDS
         normal = _NORMAL
         for m in WORD.finditer(value):
             word = m.group()

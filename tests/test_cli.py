@@ -170,6 +170,7 @@ def test_query_text_and_json(runner: CliRunner, archive: Path, tmp_path: Path) -
         ),
         (["--from", "2024", "--to", "2023"], "Error: from: 2024-01-01 is after to=2023-12-31"),
         (["--sort", "best"], "Error: Invalid value for '--sort'"),
+        (["--match", "some"], "Error: Invalid value for '--match'"),
     ],
 )
 def test_query_errors_are_one_line(
@@ -179,6 +180,16 @@ def test_query_errors_are_one_line(
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_query_match_any(runner: CliRunner, seed_index: Path) -> None:
+    args = ["query", "taliban zebrafish", "--index", str(seed_index)]
+    assert runner.invoke(main, args).output.startswith("0 results for 'taliban zebrafish' (")
+    result = runner.invoke(main, [*args, "--match", "any"])
+    assert result.exit_code == 0
+    assert result.output.startswith("1 result for 'taliban zebrafish', 1-1 (")
+    data = json.loads(runner.invoke(main, [*args, "--match", "any", "--json"]).output)
+    assert data["match"] == "any" and data["total"] == 1
 
 
 def test_query_without_index(runner: CliRunner, tmp_path: Path) -> None:

@@ -78,7 +78,8 @@ def test_api_streams_csv_and_jsonl(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize("query", ["format=xml", "body=maybe", "sort=best", "from=nope",
-                                   "half_life=0&sort=recent", "q=" + "x" * 501])  # fmt: skip
+                                   "half_life=0&sort=recent", "q=" + "x" * 4001,
+                                   "match=some"])  # fmt: skip
 def test_api_export_bad_parameters_are_400(client: FlaskClient, query: str) -> None:
     assert_error(client.get("/api/export?" + query), 400, "invalid_parameter")
 

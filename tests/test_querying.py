@@ -13,7 +13,7 @@ import pytest
 from markupsafe import Markup
 
 from search.errors import InvalidParameter
-from search.query_text import MAX_QUERY_CHARS, count_words, prepare
+from search.query_text import MAX_QUERY_CHARS, MAX_QUERY_WORDS, count_words, prepare
 from search.querying import _parser, search
 from search.store import IndexStore
 from tests.conftest import index_from_records
@@ -104,20 +104,72 @@ def test_malformed_queries_are_answered_with_a_note(
 
 
 def test_a_query_within_the_limits_is_searched_whole(small: IndexStore) -> None:
-    words = [f"z{i}" for i in range(63)] + ["coffee"]  # 64 words; only the last one matches
-    page = search(" OR ".join(words), index=small)
-    assert {h.id for h in page.hits} == {"a2", "a3"} and page.notes == []
-    with pytest.raises(InvalidParameter, match="has 65 words; at most 64"):
-        search(" OR ".join([*words, "z99"]), index=small)
+    words = [f"z{i}" for i in range(MAX_QUERY_WORDS - 1)] + ["coffee"]  # only the last matches
+    for query, match in ((" OR ".join(words), "all"), (" ".join(words), "any")):
+        page = search(query, index=small, match=match)
+        assert {h.id for h in page.hits} == {"a2", "a3"} and page.notes == []
+    with pytest.raises(InvalidParameter, match=f"searches {MAX_QUERY_WORDS + 1} different words"):
+        search(" ".join([*words, "z999"]), index=small, match="any")
+
+
+def test_repeats_and_stop_words_do_not_count_against_the_limit(small: IndexStore) -> None:
+    """A pasted paragraph is long in words but searches few different ones."""
+    paragraph = " ".join(["the coffee and the prices of the coffee"] * 60)  # 480 words
+    assert count_words(paragraph) == 2
+    page = search(paragraph, index=small)
+    assert {h.id for h in page.hits} == {"a3"} and page.notes == []
+
+
+def test_a_query_over_the_character_limit_is_refused(small: IndexStore) -> None:
+    at_limit = "coffee" + " " * (MAX_QUERY_CHARS - 12) + "prices"
+    assert len(at_limit) == MAX_QUERY_CHARS
+    assert {h.id for h in search(at_limit, index=small).hits} == {"a3"}
+    with pytest.raises(InvalidParameter, match="is 4,001 characters long; the limit is 4,000"):
+        search(at_limit + "x", index=small)
 
 
 @pytest.mark.parametrize(
     ("query", "words"),
     [("oil OR gas", 2), ('title:"crude oil" -coffee', 3), ("date:2023-04 x", 3),
-     ("AND OR NOT", 0), ("!!! ???", 0), ("café's", 2)],
+     ("AND OR NOT", 0), ("!!! ???", 0), ("café's", 1), ("prices of the price", 1),
+     ("u.s. oil and Oil", 2), ("petro* petrol", 2)],
 )  # fmt: skip
 def test_words_as_the_limit_counts_them(query: str, words: int) -> None:
     assert count_words(query) == words
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("coffee oil", {"a1", "a2", "a3"}),
+        ("coffee prices", {"a1", "a2", "a3"}),
+        ("coffee zebra", {"a2", "a3"}),
+        ("coffee oil -brazil", {"a1", "a3"}),
+        ("coffee oil NOT brazil", {"a1", "a3"}),
+        ("coffee oil -(brazil OR crude)", {"a3"}),
+        ("-coffee", {"a1", "a4", "a5"}),
+        ("coffee AND prices zurich", {"a3", "a5"}),
+        ('"crude oil" zurich', {"a1", "a5"}),
+        ("title:coffee election", {"a2", "a3", "a4"}),
+        ("coffee date:2023", {"a2"}),
+        ("the of and", set()),
+    ],
+)
+def test_match_any(small: IndexStore, query: str, expected: set[str]) -> None:
+    assert ids(small, query, match="any") == expected
+
+
+def test_match_any_ranks_articles_with_more_of_the_words_first(small: IndexStore) -> None:
+    page = search("coffee prices brazil", index=small, match="any")
+    assert page.match == "any" and page.to_dict()["match"] == "any"
+    assert [h.id for h in page.hits][:2] in (["a2", "a3"], ["a3", "a2"])  # two words each
+    assert page.hits[-1].id == "a1"  # "prices" alone
+    assert page.hits[0].score > page.hits[-1].score  # type: ignore[operator]
+
+
+def test_match_must_be_all_or_any(small: IndexStore) -> None:
+    with pytest.raises(InvalidParameter, match="must be one of all, any, not 'some'"):
+        search("coffee", index=small, match="some")
 
 
 @pytest.mark.parametrize("query", ['-AND"0', '(NOT"AND', "NOT AND 0", "(NOT AND )", "-OR coffee"])

@@ -67,7 +67,8 @@ def test_api_search_shape(client: FlaskClient) -> None:
     r = client.get("/api/search?q=coffee")
     assert r.status_code == 200
     data = r.get_json()
-    assert list(data)[:7] == ["query", "total", "page", "per_page", "took_ms", "collapsed", "sort"]
+    assert list(data)[:9] == ["query", "total", "page", "per_page", "took_ms", "collapsed", "sort",
+                              "half_life", "match"]  # fmt: skip
     assert data["total"] == 2
     hit = data["results"][0]
     assert set(hit) == {"id", "title", "published", "section", "source", "url", "score", "snippet",
@@ -88,9 +89,12 @@ def test_api_search_shape(client: FlaskClient) -> None:
         ("q=wheat&per_page=5&page=2", 30),
         ("q=wheat&sort=newest", 30),
         ("q=wheat&sort=oldest", 30),
-        ("q=" + "x" * 500, 0),
-        ("q=" + "+".join(["oil"] * 64), 1),
-        ("q=" + "+OR+".join(["oil"] * 64), 1),
+        ("q=" + "x" * 4000, 0),
+        ("q=" + "+".join(["oil"] * 600), 1),  # one word, repeated: 3,599 characters
+        ("q=" + "+".join(f"oil{i}" for i in range(128)), 0),
+        ("q=" + "+".join(f"oil{i}" for i in range(127)) + "+oil&match=any", 1),
+        ("q=" + "+OR+".join(f"oil{i}" for i in range(127)) + "+OR+oil", 1),
+        ("q=coffee+wheat&match=any", 32),
         ('q="unclosed', 0),
         ("q=AND OR NOT", 34),
     ],
@@ -124,10 +128,11 @@ def test_api_paging_and_sorting(client: FlaskClient) -> None:
         ("from=2023-05&to=2023-04", "from"),
         ("page=1001&per_page=10", "page"),
         ("sort=best", "sort"),
-        ("q=" + "x" * 501, "q"),
-        ("q=" + "x" * 2001, "q"),
-        ("q=" + "+".join(["oil"] * 65), "q"),
-        ("q=" + "+OR+".join(["oil"] * 65), "q"),
+        ("q=" + "x" * 4001, "q"),
+        ("q=" + "+".join(f"oil{i}" for i in range(129)), "q"),
+        ("q=" + "+OR+".join(f"oil{i}" for i in range(129)) + "&match=any", "q"),
+        ("match=some", "match"),
+        ("match=everything", "match"),
     ],
 )
 def test_api_bad_parameters_are_400(client: FlaskClient, query: str, param: str) -> None:
@@ -180,7 +185,7 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert set(doc["paths"]) == {"/api/search", "/api/export", "/api/articles/{id}", "/api/health",
                                  "/api/openapi.json"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
-    assert names == ["q", "from", "to", "section", "topic", "place", "person", "org", "exchange", "story",
+    assert names == ["q", "match", "from", "to", "section", "topic", "place", "person", "org", "exchange", "story",
                      "sort", "half_life", "page", "per_page"]  # fmt: skip
 
 
@@ -318,3 +323,17 @@ def test_recent_sort_in_api_and_page(client: FlaskClient) -> None:
         assert body["error"]["message"].startswith("half_life: ")
     html = client.get("/?q=coffee&sort=recent").get_data(as_text=True)
     assert '<option value="recent" selected>relevant and recent</option>' in html
+
+
+def test_match_any_on_the_page_is_kept_by_its_links(client: FlaskClient) -> None:
+    html = client.get("/?q=coffee+wheat&match=any").get_data(as_text=True)
+    assert '<strong id="total">32</strong>' in html
+    assert '<option value="any" selected>any of them</option>' in html
+    year = 'class="facet-year" href="/?q=coffee+wheat&amp;match=any&amp;from=2020&amp;to=2020"'
+    assert year in html
+    assert 'id="feed" href="/feed?q=coffee+wheat&amp;match=any"' in html
+    feed = client.get("/feed?q=coffee+wheat&match=any").get_data(as_text=True)
+    assert feed.count("<entry>") == 30
+    plain = client.get("/?q=coffee+wheat").get_data(as_text=True)
+    assert '<strong id="total">0</strong>' in plain
+    assert '<option value="all" selected>all of them</option>' in plain

@@ -21,7 +21,7 @@ bp = Blueprint("feed", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
 #: The search parameters a feed keeps (it is always newest first).
-FEED_PARAMS = ("q", "from", "to", "section", *TAG_KINDS)
+FEED_PARAMS = ("q", "match", "from", "to", "section", *TAG_KINDS)
 #: Entries in a feed (a reader polls it; the newest are what it needs).
 FEED_ENTRIES = 30
 

@@ -7,6 +7,7 @@ from typing import Any
 from search.query_text import MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from search.querying import (
     HALF_LIFE_DAYS,
+    MATCH_MODES,
     MAX_EXPANSION,
     MAX_HALF_LIFE_DAYS,
     MAX_PER_PAGE,
@@ -73,11 +74,19 @@ def openapi_document(server: str = "") -> dict[str, Any]:
         _param(
             "q",
             {"type": "string", "maxLength": MAX_QUERY_CHARS},
-            'The query: words (all required), OR, NOT or -word, "phrases", title:word, '
-            "prefix*, word~, date:2023, date:[2023-01 to 2023-06]. Malformed syntax is "
-            "never rejected: what cannot be read is ignored and reported in `notes`. "
-            f"Over {MAX_QUERY_CHARS} characters or {MAX_QUERY_WORDS} words is a 400. "
-            f"A prefix* or word~ is expanded to at most {MAX_EXPANSION} words (noted).",
+            "The query: words (all required, or any: see `match`), OR, NOT or -word, "
+            '"phrases", title:word, prefix*, word~, date:2023, date:[2023-01 to 2023-06]. '
+            "Malformed syntax is never rejected: what cannot be read is ignored and "
+            f"reported in `notes`. Over {MAX_QUERY_CHARS:,} characters, or more than "
+            f"{MAX_QUERY_WORDS} different words searched (stop words and repeats do not "
+            f"count), is a 400. A prefix* or word~ is expanded to at most {MAX_EXPANSION} "
+            "words (noted).",
+        ),
+        _param(
+            "match",
+            {"type": "string", "enum": list(MATCH_MODES), "default": "all"},
+            "How the query's bare words combine: all required, or any of them (ranked by "
+            "how many and how rare; -word still excludes). Suits a pasted paragraph.",
         ),
         _param("from", _DATE_PARAM, "Earliest publication date."),
         _param("to", _DATE_PARAM, "Latest publication date."),
@@ -301,6 +310,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "page": {"type": "integer", "minimum": 1},
                         "per_page": {"type": "integer", "minimum": 1},
                         "took_ms": {"type": "number"},
+                        "match": {"type": "string", "enum": list(MATCH_MODES)},
                         "collapsed": {"type": "integer", "minimum": 0},
                         "sort": {"type": "string", "enum": list(SORTS)},
                         "half_life": {"type": ["number", "null"]},

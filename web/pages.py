@@ -10,7 +10,8 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from search.documents import get_article
-from search.querying import SORTS, SearchPage, search
+from search.query_text import MAX_QUERY_CHARS
+from search.querying import MATCH_MODES, SORTS, SearchPage, search
 from web import store
 from web.feed import feed_args
 from web.params import search_params
@@ -25,6 +26,7 @@ TAG_LABELS = {
     "org": "Organisations",
     "exchange": "Exchanges",
 }
+MATCH_LABELS = {"all": "all of them", "any": "any of them"}
 SORT_LABELS = {
     "relevance": "most relevant",
     "recent": "relevant and recent",
@@ -37,6 +39,7 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
     """This search with some parameters changed (None removes one); back to page 1."""
     args = {
         "q": params.get("query") or None,
+        "match": params.get("match") if params.get("match") != "all" else None,
         "from": params.get("date_from"),
         "to": params.get("date_to"),
         "section": params.get("section"),
@@ -122,6 +125,8 @@ def index() -> Any:
         params=params,
         sorts=SORTS,
         sort_labels=SORT_LABELS,
+        match_modes=MATCH_MODES,
+        match_labels=MATCH_LABELS,
         tag_labels=TAG_LABELS,
         link=lambda **kw: _link(params, **kw),
         page_link=lambda n: url_for("pages.index", **{**request.args.to_dict(), "page": n}),
@@ -136,6 +141,6 @@ def index() -> Any:
 @bp.get("/articles/<article_id>")
 def article(article_id: str) -> Any:
     """One article, whole; the query it was found with is marked in it."""
-    q = request.args.get("q", "")[:2000]
+    q = request.args.get("q", "")[:MAX_QUERY_CHARS]
     view = get_article(article_id, q, index=store(current_app))
     return render_template("article.html", view=view, a=view.article, q=q)

@@ -7,18 +7,20 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from search.errors import InvalidParameter
+from search.query_text import MAX_QUERY_CHARS
 from search.querying import TAG_KINDS
 
 __all__ = ["search_params"]
 
-#: Longer parameter values are not queries, dates or sections.
+#: Longer parameter values are not dates, sections or tags (the query has its own,
+#: larger limit, checked by the engine: MAX_QUERY_CHARS).
 MAX_PARAM_CHARS = 2000
 
 
-def _text(args: MultiDict[str, str], name: str) -> str:
+def _text(args: MultiDict[str, str], name: str, limit: int = MAX_PARAM_CHARS) -> str:
     value = args.get(name, "") or ""
-    if len(value) > MAX_PARAM_CHARS:
-        raise InvalidParameter(name, f"is longer than {MAX_PARAM_CHARS:,} characters")
+    if len(value) > limit:
+        raise InvalidParameter(name, f"is longer than {limit:,} characters")
     return value.strip()
 
 
@@ -32,10 +34,11 @@ def _whole(args: MultiDict[str, str], name: str, default: int) -> int:
 
 
 def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, Any]:
-    """Keyword arguments for ``search()`` from ``q, from, to, section, sort, page, per_page,
-    half_life``."""
+    """Keyword arguments for ``search()`` from ``q, match, from, to, section, sort, page,
+    per_page, half_life`` and the metadata filters."""
     return {
-        "query": _text(args, "q"),
+        "query": _text(args, "q", MAX_QUERY_CHARS),
+        "match": _text(args, "match") or "all",
         "date_from": _text(args, "from") or None,
         "date_to": _text(args, "to") or None,
         "section": _text(args, "section") or None,

@@ -36,6 +36,10 @@ def run_gunicorn(app: Flask, host: str, port: int, workers: int) -> None:
             # request id; gunicorn's own log carries worker starts and stops.
             "accesslog": None,
             "errorlog": "-",
+            # A query may be 4,000 characters (MAX_QUERY_CHARS): URL-encoded, more than
+            # gunicorn's default request line of 4,094 bytes. 8,190 is its maximum, and
+            # nginx's default buffer for a request line is the same 8 KB.
+            "limit_request_line": 8190,
             "timeout": 60,
             "graceful_timeout": 10,
             "proc_name": "news-search",
