@@ -10,6 +10,8 @@ from types import ModuleType
 
 import pytest
 
+from search.query_text import limit_problem
+from search.schema import WORD
 from tests.conftest import ROOT, SHARED
 
 CORPORA = SHARED / "corpora"
@@ -35,3 +37,19 @@ def test_collection_reads_as_its_source_says(corpora: ModuleType, name: str) -> 
     assert corpora.check(collection) == []
     empty = [d.id for d in collection.docs if not (d.text.strip() or d.title.strip())]
     assert empty == (["471", "995"] if name == "cranfield" else [])  # as SOURCE.md says
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_judged_query_fits_the_query_limits(corpora: ModuleType, name: str) -> None:
+    """The verbose queries of the judged collections (CISI's run to 2,000 characters and
+    116 different words) are queries a reader may paste: none is refused as too big."""
+    if not (CORPORA / name).is_dir():
+        pytest.skip(f"{CORPORA / name} is absent (../shared is not beside the repository)")
+    collection = corpora.load(name, CORPORA)
+    refused = {
+        q.id: problem
+        for q in collection.judged_queries
+        for text in (q.text, " ".join(w.lower() for w in WORD.findall(q.text)))
+        if (problem := limit_problem(text))
+    }
+    assert refused == {}

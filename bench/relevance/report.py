@@ -100,7 +100,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"# Relevance: {', '.join(results['collections'])}",
         "",
         f"{run['started']} · engine commit {run['commit']} · top {run['k']} · "
-        f"OR of the query's words · ir-measures {run['versions']['ir-measures']}, "
+        f"any of the query's words · ir-measures {run['versions']['ir-measures']}, "
         f"tantivy {run['versions']['tantivy']}, SQLite {run['versions']['sqlite']}",
         "",
         *results_table(results),
@@ -112,10 +112,9 @@ def markdown(results: dict[str, Any]) -> str:
         *counts_table(results),
         "",
         "Engine query limits, for `ours` (judged queries, and all queries in brackets):",
-        "'refused': over 500 characters or 64 words, refused whole (the API's 400); such a",
-        "query retrieves nothing and scores 0. The ' OR ' between words counts against the",
-        "500 characters, so an OR of more than ~50 words is refused. 'cut': accepted, but",
-        "searched only in part (the engine notes it; none since commit 10daa65).",
+        "'refused': over 4,000 characters or 128 different words searched, refused whole",
+        "(the API's 400); such a query retrieves nothing and scores 0. 'cut': accepted, but",
+        "searched only in part (the engine notes it; it should never happen).",
         "",
         *(["## Published anchors (MAP)", "", *anchors(results), ""] if anchors(results) else []),
         "## Time (seconds: build / all queries)",

@@ -7,7 +7,8 @@ Run by hand from the repository root (not a test)::
 
 Each collection is read from ``<shared>/corpora/<name>/`` (checked against the counts in
 its SOURCE.md), indexed by every system in a temporary folder, and every query is run
-as the OR of its words for the top ``k`` documents. The table of nDCG@10, MAP, P@10 and
+as "any of its words" (the engine's ``match=any``; an OR elsewhere) for the top ``k``
+documents. The table of nDCG@10, MAP, P@10 and
 R@100 goes to stdout and to ``bench/results/relevance-<time>.md``, the numbers to the
 ``.json`` beside it; progress goes to stderr. See bench/relevance/README.md.
 """

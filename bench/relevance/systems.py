@@ -8,17 +8,15 @@ are lower-cased, so the AND/OR/NOT of the all-capital TIME and NPL queries stay 
 
 * ``ours``: articles written as a JSON Lines export and indexed by
   :func:`search.indexing.build`, exactly as ``news-search index build`` does; queries
-  through :func:`search.querying.search`, paged 100 at a time (its per-page cap), as
-  ``w1 OR w2 OR ...``. The engine's query limits apply as served: a query over 500
-  characters or 64 words is refused (``InvalidParameter``, the API's 400), and a
-  refused query retrieves nothing. The `` OR `` between words counts against the 500
-  characters, so an OR of more than about 50 words is refused.
-* ``ours-trimmed`` (diagnostic; diagnostics are not run by default): as ``ours``, but
-  the query keeps only its first words, as many as the engine's limits allow (what a
-  reader does after the refusal).
-* ``ours-nocap`` (diagnostic): the same index and the same BM25F ranking, but the whole
-  OR query goes straight to the engine's parser and ranker, past the limits, to show
-  what they cost.
+  through :func:`search.querying.search` with ``match="any"`` (the API's
+  ``match=any``), the words joined by spaces, paged 100 at a time (its per-page cap).
+  The engine's query limits apply as served (4,000 characters, 128 different words
+  searched): a refused query would retrieve nothing and score 0; none of the judged
+  queries is refused.
+* ``ours-nocap`` (diagnostic; diagnostics are not run by default): the same index and
+  the same BM25F ranking, but the query goes straight to the engine's parser and
+  ranker, past the limits and without collapsing near-duplicate stories, to show what
+  ``search()`` adds or costs.
 * ``fts5``: python's sqlite3, ``tokenize='porter unicode61'``, ``ORDER BY bm25()``.
   A word that occurs twice in the query is two OR'ed phrases, and bm25() scores both:
   FTS5 weighs query words by their frequency in the query (tantivy and the engine
@@ -49,7 +47,6 @@ from search.articles import Article
 from search.errors import InvalidParameter
 from search.indexing import build
 from search.matching import match_set
-from search.query_text import limit_problem
 from search.querying import MAX_PER_PAGE, parse_query, query_word_counts, search
 from search.ranking import rank
 from search.schema import WORD
@@ -62,7 +59,6 @@ __all__ = [
     "Fts5Dedup",
     "Ours",
     "OursNoCap",
-    "OursTrimmed",
     "Ranking",
     "System",
     "Tantivy",
@@ -121,16 +117,9 @@ def engine_words(text: str) -> list[str]:
 
 
 def engine_query(text: str) -> str:
-    """The query text a reader would type for 'any of these words'."""
-    return " OR ".join(engine_words(text))
-
-
-def trimmed_query(text: str) -> str:
-    """The OR of the query's first words, as many as the engine's limits accept."""
-    words = engine_words(text)
-    while words and limit_problem(" OR ".join(words)):
-        words.pop()
-    return " OR ".join(words)
+    """The query text a reader would type, searched with ``match="any"``: its words,
+    lower-cased (so that the capitals' AND, OR and NOT are words, not operators)."""
+    return " ".join(engine_words(text))
 
 
 def plain_words(text: str) -> list[str]:
@@ -190,7 +179,7 @@ class Ours:
         while len(ids) < k:
             per_page = min(MAX_PER_PAGE, k - len(ids))
             try:
-                result = search(query, per_page=per_page, page=page, index=self.store)
+                result = search(query, per_page=per_page, page=page, match="any", index=self.store)
             except InvalidParameter as e:
                 if e.name != "q":
                     raise
@@ -215,15 +204,6 @@ def _general(message: str) -> str:
     return re.sub(r"\b(is|has) [\d,]+", r"\1 N", message, count=1)
 
 
-class OursTrimmed(Ours):
-    """Diagnostic: the engine as served, the query cut to its first words that fit."""
-
-    name = "ours-trimmed"
-
-    def rank(self, text: str, k: int) -> Ranking:
-        return self.pages(trimmed_query(text), k)
-
-
 class OursNoCap(Ours):
     """Diagnostic: the engine's own parser and BM25F ranker, without the query limits."""
 
@@ -233,7 +213,7 @@ class OursNoCap(Ours):
         assert self.store is not None, "build() first"
         snap = self.store.snapshot()
         prepared = engine_query(text)
-        q = parse_query(prepared)
+        q = parse_query(prepared, match="any")
         matched = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
         counts = query_word_counts(prepared)
         top = rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache, counts)
@@ -334,7 +314,6 @@ SYSTEMS: dict[str, Callable[[], System]] = {
     "ours": Ours,
     "fts5": Fts5,
     "tantivy": Tantivy,
-    "ours-trimmed": OursTrimmed,
     "ours-nocap": OursNoCap,
     "fts5-dedup": Fts5Dedup,
 }
