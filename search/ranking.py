@@ -22,6 +22,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
@@ -53,13 +54,23 @@ FIELD_B = {"title": 0.9, "standfirst": 0.75, "body": 0.6}
 K3 = 3.0
 
 Postings = tuple["array[int]", "array[float]"]
+#: A word's saturated term frequency per document: ids ascending, ``t (K1+1) / (K1+t)``
+#: of its length-normalised frequency ``t`` summed over fields, and their maximum.
+Saturated = tuple["array[int]", "array[float]", float]
 
 
 class PostingCache(BoundedCache[tuple[str, bytes], Postings]):
-    """Decoded (ids, weights) of recently used terms, bounded by their total length."""
+    """Decoded (ids, weights) of recently used terms, bounded by their total length.
+
+    Beside them, ``saturated`` keeps each recently scored word's :data:`Saturated`
+    values: they depend only on the snapshot (its field lengths), not on the query, so
+    a common word asked again is scored in one flat loop.
+    """
 
     def __init__(self, max_postings: int = 8_000_000) -> None:
         super().__init__(max_postings, lambda p: len(p[0]))
+        self.saturated: BoundedCache[tuple[bytes, tuple[tuple[str, float], ...]], Saturated]
+        self.saturated = BoundedCache(max_postings // 2, lambda s: len(s[0]))
 
 
 def _leaf_postings(matcher: Any) -> tuple[list[int], list[float]]:
@@ -174,6 +185,136 @@ def scoring_terms(q: wq.Query, reader: Any) -> list[tuple[str, bytes, float]]:
     return out
 
 
+@dataclass
+class _Word:
+    """One query word: its BM25 weight and its posting lists in the fields it is scored in."""
+
+    btext: bytes
+    weight: float
+    #: (field, boost, ids, weights) per field holding the word
+    lists: list[tuple[str, float, array[int], array[float]]]
+    #: Its saturated frequencies in every document (see :data:`Saturated`), once known.
+    saturated: Saturated | None = None
+
+    @property
+    def postings(self) -> int:
+        return max(len(ids) for _, _, ids, _ in self.lists)
+
+    @property
+    def ceiling(self) -> float:
+        """The most this word can add to any document's score: exact once its saturated
+        frequencies are known, else the bound of the K1 saturation."""
+        top = self.saturated[2] if self.saturated is not None else K1 + 1
+        return self.weight * top
+
+
+def _words(
+    q: wq.Query,
+    searcher: Any,
+    cache: PostingCache | None,
+    lengths: FieldLengths,
+    query_counts: Mapping[bytes, int] | None,
+) -> list[_Word]:
+    """The scored words of ``q`` with their weights: BM25's idf, its document frequency
+    taken over all the fields the word is searched in, times the query-frequency weight."""
+    reader = searcher.reader()
+    n_docs = max(reader.doc_count_all(), 1)
+    by_word: dict[bytes, list[tuple[str, float]]] = {}
+    for fieldname, btext, boost in scoring_terms(q, reader):
+        if fieldname in lengths.lengths:
+            by_word.setdefault(btext, []).append((fieldname, boost))
+    out = []
+    for btext, fields in by_word.items():
+        lists = []
+        for fieldname, boost in dict.fromkeys(fields):
+            ids, weights = postings(searcher, fieldname, btext, cache)
+            if ids:
+                lists.append((fieldname, boost, ids, weights))
+        if not lists:
+            continue
+        df = _union_size([ids for _, _, ids, _ in lists])
+        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        n = (query_counts or {}).get(btext, 1)
+        out.append(_Word(btext, idf * (K3 + 1) * n / (K3 + n), lists))
+    # One order for every way of scoring (heaviest first, as MaxScore wants it), so that
+    # a document's score is the same sum, to the last bit, however it was reached.
+    out.sort(key=lambda w: (-w.weight, w.btext))
+    return out
+
+
+def _frequencies(
+    word: _Word, within: AbstractSet[int] | None, lengths: FieldLengths
+) -> dict[int, float]:
+    """Length-normalised frequency of ``word`` summed over its fields, for each document
+    of ``within`` holding it (every document, when ``within`` is None)."""
+    tfn: dict[int, float] = {}
+    tget = tfn.get
+    for fieldname, boost, ids, weights in word.lists:
+        b = FIELD_B.get(fieldname, B)
+        fl = lengths.lengths[fieldname]
+        c0 = 1 - b
+        c1 = b / lengths.average[fieldname]
+        if within is None:
+            for d, w in zip(ids, weights, strict=True):
+                tfn[d] = tget(d, 0.0) + boost * w / (c0 + c1 * fl[d])
+        else:
+            # Few documents, a long posting list: find each by bisection.
+            n = len(ids)
+            for d in within:
+                i = bisect_left(ids, d)
+                if i < n and ids[i] == d:
+                    tfn[d] = tget(d, 0.0) + boost * weights[i] / (c0 + c1 * fl[d])
+    return tfn
+
+
+def _saturated(word: _Word, lengths: FieldLengths, cache: PostingCache | None) -> Saturated:
+    """``word``'s :data:`Saturated` frequencies, from the cache or computed once."""
+    key = (word.btext, tuple((f, b) for f, b, _, _ in word.lists))
+    if cache is not None:
+        hit = cache.saturated.get(key)
+        if hit is not None:
+            return hit
+    tfn = _frequencies(word, None, lengths)
+    ids = array("I", sorted(tfn))
+    k1p1 = K1 + 1
+    values = array("d", [t * k1p1 / (K1 + t) for t in map(tfn.__getitem__, ids)])
+    result = (ids, values, max(values, default=0.0))
+    if cache is not None:
+        cache.saturated.put(key, result)
+    return result
+
+
+def _add(
+    word: _Word,
+    within: AbstractSet[int],
+    lengths: FieldLengths,
+    scores: dict[int, float],
+    cache: PostingCache | None,
+) -> None:
+    """Add ``word``'s BM25F contribution to the score of each document of ``within``."""
+    weight = word.weight
+    get = scores.get
+    if word.saturated is None and len(within) * 16 < word.postings:
+        # A few documents: their frequencies by bisection, not the whole posting list.
+        k1p1 = K1 + 1
+        for d, t in _frequencies(word, within, lengths).items():
+            scores[d] = get(d, 0.0) + weight * (t * k1p1 / (K1 + t))
+        return
+    if word.saturated is None:
+        word.saturated = _saturated(word, lengths, cache)
+    ids, values, _ = word.saturated
+    if len(within) * 16 < len(ids):
+        n = len(ids)
+        for d in within:
+            i = bisect_left(ids, d)
+            if i < n and ids[i] == d:
+                scores[d] = get(d, 0.0) + weight * values[i]
+    else:
+        for d, v in zip(ids, values, strict=True):
+            if d in within:
+                scores[d] = get(d, 0.0) + weight * v
+
+
 def rank(
     q: wq.Query,
     searcher: Any,
@@ -183,10 +324,74 @@ def rank(
     cache: PostingCache | None = None,
     query_counts: Mapping[bytes, int] | None = None,
 ) -> list[tuple[int, float]]:
-    """The ``k`` best of ``matched`` by BM25F, best first (ties: lower docnum first)."""
+    """The ``k`` best of ``matched`` by BM25F, best first (ties: lower docnum first).
+
+    Exactly the top of :func:`score_all`, without scoring every match: the words are
+    added heaviest first, and once the most that the words left can add to one
+    document could not lift a document that has not scored yet to the k-th best score
+    so far (scores only grow), only the documents that can still reach it are scored
+    further (MaxScore, term at a time). A long "any of these words" query is where this
+    counts.
+    """
     if not matched or k <= 0:
         return []
-    return top_k(score_all(q, searcher, matched, lengths, cache, query_counts), k)
+    words = _words(q, searcher, cache, lengths, query_counts)
+    if k >= len(matched):
+        return top_k(_score(words, matched, lengths, cache), k)
+    for word in words:
+        if len(matched) * 16 >= word.postings:  # scored in full anyway: its exact ceiling
+            word.saturated = _saturated(word, lengths, cache)
+    # left[i]: the most that words i, i+1, ... can still add to one document
+    left = [0.0] * (len(words) + 1)
+    for i in range(len(words) - 1, -1, -1):
+        left[i] = left[i + 1] + words[i].ceiling
+    scores: dict[int, float] = {}
+    within: AbstractSet[int] = matched
+    leaders: list[int] = []  # k documents that led at some point
+    closed = False  # no document outside ``scores`` can reach the top k any more
+    pruned_at = math.inf
+    for i, word in enumerate(words):
+        if len(scores) >= k:
+            if not leaders or (i % 16 == 0 and not closed):
+                kth = heapq.nlargest(k, scores.values())[-1]
+                leaders = [d for d, s in scores.items() if s >= kth][:k]
+            # The lowest score of k documents: at most the k-th best (and scores only
+            # grow), so nothing it rules out could reach the top k.
+            kth = min(map(scores.__getitem__, leaders))
+            if not closed and left[i] < kth:
+                closed = True
+                within = scores.keys()  # only documents already scored are scored further
+                pruned_at = left[i]
+            if closed and left[i] <= pruned_at / 2:
+                # Drop the documents that cannot reach it even with every word left (a
+                # pass over the scores, worth it each time the words left weigh half).
+                scores = {d: s for d, s in scores.items() if s + left[i] >= kth}
+                within = scores.keys()
+                pruned_at = left[i]
+        _add(word, within, lengths, scores, cache)
+    if len(scores) < k:
+        # Matches without a scoring term (e.g. only under a NOT): they rank last.
+        for d in sorted(matched):
+            if d not in scores:
+                scores[d] = 0.0
+                if len(scores) >= k:
+                    break
+    return top_k(scores, k)
+
+
+def _score(
+    words: list[_Word], matched: AbstractSet[int], lengths: FieldLengths, cache: PostingCache | None
+) -> dict[int, float]:
+    """Every document of ``matched`` with its whole score (0.0 for those no word scores)."""
+    scores: dict[int, float] = {}
+    for word in words:
+        _add(word, matched, lengths, scores, cache)
+    if len(scores) < len(matched):
+        # Matches without a scoring term (e.g. only under a NOT): they rank last.
+        for d in matched:
+            if d not in scores:
+                scores[d] = 0.0
+    return scores
 
 
 def score_all(
@@ -206,55 +411,7 @@ def score_all(
     its document frequency taken over all the fields it is searched in. A word repeated
     in the query weighs ``(K3 + 1) * n / (K3 + n)`` (``query_counts``: n per word).
     """
-    reader = searcher.reader()
-    n_docs = max(reader.doc_count_all(), 1)
-    by_word: dict[bytes, list[tuple[str, float]]] = {}
-    for fieldname, btext, boost in scoring_terms(q, reader):
-        if fieldname in lengths.lengths:
-            by_word.setdefault(btext, []).append((fieldname, boost))
-    scores: dict[int, float] = {}
-    get = scores.get
-    k1p1 = K1 + 1
-    for btext, fields in by_word.items():
-        lists = []
-        for fieldname, boost in dict.fromkeys(fields):
-            ids, weights = postings(searcher, fieldname, btext, cache)
-            if ids:
-                lists.append((fieldname, boost, ids, weights))
-        if not lists:
-            continue
-        tfn: dict[int, float] = {}
-        tget = tfn.get
-        for fieldname, boost, ids, weights in lists:
-            b = FIELD_B.get(fieldname, B)
-            fl = lengths.lengths[fieldname]
-            c0 = 1 - b
-            c1 = b / lengths.average[fieldname]
-            if len(matched) * 16 < len(ids):
-                # Few matches, a long posting list: find each match by bisection.
-                n = len(ids)
-                for d in matched:
-                    i = bisect_left(ids, d)
-                    if i < n and ids[i] == d:
-                        tfn[d] = tget(d, 0.0) + boost * weights[i] / (c0 + c1 * fl[d])
-            else:
-                for d, w in zip(ids, weights, strict=True):
-                    if d in matched:
-                        tfn[d] = tget(d, 0.0) + boost * w / (c0 + c1 * fl[d])
-        if not tfn:
-            continue
-        df = _union_size([ids for _, _, ids, _ in lists])
-        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        n = (query_counts or {}).get(btext, 1)
-        weight = idf * (K3 + 1) * n / (K3 + n)
-        for d, t in tfn.items():
-            scores[d] = get(d, 0.0) + weight * t * k1p1 / (K1 + t)
-    if len(scores) < len(matched):
-        # Matches without a scoring term (e.g. only under a NOT): they rank last.
-        for d in matched:
-            if d not in scores:
-                scores[d] = 0.0
-    return scores
+    return _score(_words(q, searcher, cache, lengths, query_counts), matched, lengths, cache)
 
 
 def _union_size(lists: list[array[int]]) -> int:

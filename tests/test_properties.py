@@ -118,9 +118,9 @@ def _timed_search(store: IndexStore, **kwargs: object) -> None:
     deadline=timedelta(seconds=MAX_SECONDS),
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(query=QUERIES | st.text(max_size=600))
-def test_any_query_text_is_answered_or_refused(store: IndexStore, query: str) -> None:
-    _timed_search(store, query=query)
+@given(query=QUERIES | st.text(max_size=600), match=st.sampled_from(["all", "any"]))
+def test_any_query_text_is_answered_or_refused(store: IndexStore, query: str, match: str) -> None:
+    _timed_search(store, query=query, match=match)
 
 
 @settings(
@@ -136,6 +136,7 @@ def test_any_query_text_is_answered_or_refused(store: IndexStore, query: str) ->
     sort=st.sampled_from(["relevance", "newest", "oldest"]) | st.text(max_size=10),
     page=st.integers(-5, 2000),
     per_page=st.integers(-5, 200),
+    match=st.sampled_from(["all", "any"]) | st.text(max_size=5),
 )
 def test_any_parameters_are_answered_or_refused(
     store: IndexStore,
@@ -146,10 +147,11 @@ def test_any_parameters_are_answered_or_refused(
     sort: str,
     page: int,
     per_page: int,
+    match: str,
 ) -> None:
     _timed_search(
         store, query=query, date_from=date_from, date_to=date_to, section=section, sort=sort,
-        page=page, per_page=per_page,
+        page=page, per_page=per_page, match=match,
     )  # fmt: skip
 
 
@@ -161,7 +163,7 @@ def client(store: IndexStore) -> FlaskClient:
     return create_app({"TESTING": True, "INDEX": str(store.location)}).test_client()
 
 
-PARAM = st.sampled_from(["q", "from", "to", "section", "sort", "page", "per_page", "x"])
+PARAM = st.sampled_from(["q", "match", "from", "to", "section", "sort", "page", "per_page", "x"])
 
 
 @settings(

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from search.matching import match_set
-from search.querying import _parser, search
-from search.ranking import FIELD_B, K1, K3, rank
+from search.querying import _parser, parse_query, search
+from search.ranking import FIELD_B, K1, K3, PostingCache, rank, score_all, top_k
 from search.schema import ArticleSchema, news_analyzer
 from search.store import IndexStore
-from tests.conftest import index_from_records
+from tests.conftest import index_from_records, needs_reuters
 
 WORDS = ["oil", "prices", "coffee", "brazil", "cocoa", "bank", "japan", "wheat", "export", "gold"]
 RECORDS = [
@@ -94,3 +95,51 @@ def test_filtered_ranking_only_returns_allowed(store: IndexStore) -> None:
     allowed = set(sorted(matched)[:5])
     ranked = rank(q, snap.searcher, allowed, 100, snap.field_lengths(), None)
     assert {d for d, _ in ranked} == allowed
+
+
+def _top_by_scoring_all(
+    q: object, snap: object, matched: set[int], k: int
+) -> list[tuple[int, float]]:
+    scores = score_all(q, snap.searcher, matched, snap.field_lengths(), None)  # type: ignore[attr-defined]
+    return top_k(scores, k)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 79])
+@pytest.mark.parametrize(
+    "query",
+    [" ".join(WORDS), " ".join([*WORDS, "report", "17"]), "7 oil 19 prices 23 coffee 31",
+     " ".join(WORDS[:3]) + " 42 -gold"],
+)  # fmt: skip
+def test_pruned_ranking_is_exactly_the_top_of_every_score(
+    store: IndexStore, query: str, k: int
+) -> None:
+    """rank() stops scoring documents that cannot reach the top k (MaxScore): its top k is
+    the top k of scoring every match, scores and ties included, with and without the
+    saturated frequencies cached."""
+    snap = store.snapshot()
+    q = parse_query(query, match="any")
+    matched = set(match_set(q, snap.searcher, snap.live_set, None))
+    assert len(matched) > k
+    expected = _top_by_scoring_all(q, snap, matched, k)
+    cache = PostingCache()
+    for _ in range(2):  # cold, then with the cache warm
+        assert rank(q, snap.searcher, matched, k, snap.field_lengths(), cache) == expected
+
+
+@needs_reuters
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "query",
+    ["oil prices opec saudi production crude barrels output quota ecuador",
+     "the effect of rising interest rates on the dollar and on bank lending in japan",
+     "said year pct mln company share market trade price government"],
+)  # fmt: skip
+def test_pruned_ranking_on_reuters(reuters_index: Path, query: str) -> None:
+    store = IndexStore(reuters_index)
+    snap = store.snapshot()
+    q = parse_query(query, match="any")
+    matched = set(match_set(q, snap.searcher, snap.live_set, snap.term_cache))
+    for k in (10, 100):
+        expected = _top_by_scoring_all(q, snap, matched, k)
+        got = rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache)
+        assert got == expected
