@@ -11,7 +11,8 @@ from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
-    "script", ["make_corpus.py", "run.py", "load.py", "soak.py", "relevance/run.py"]
+    "script",
+    ["make_corpus.py", "run.py", "long_queries.py", "load.py", "soak.py", "relevance/run.py"],
 )
 def test_bench_script_help(script: str) -> None:
     result = subprocess.run(
