@@ -122,3 +122,22 @@ def test_works_on_a_phone(server: Server, browser: object) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, "the page scrolls sideways on a phone"
     page.close()
+
+
+def test_a_reader_asks_for_any_of_the_words(server: Server, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page.goto(server.url + "/?q=zebra+wheat")
+    assert _total(page) == 0
+    page.locator("summary", has_text="Words, dates and order").click()
+    page.get_by_label("Words").select_option("any")
+    page.get_by_label("Search the archive").press("Enter")
+    page.wait_for_url(re.compile(r"match=any"))
+    assert _total(page) == 41
+    assert page.get_by_label("Words").input_value() == "any"
+    # The choice survives narrowing by a facet.
+    page.locator("a.facet-year", has_text="2021").click()
+    page.wait_for_url(re.compile(r"match=any&from=2021&to=2021"))
+    assert _total(page) == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "match-any.png"), full_page=True)
+    page.close()

@@ -337,3 +337,5 @@ def test_match_any_on_the_page_is_kept_by_its_links(client: FlaskClient) -> None
     plain = client.get("/?q=coffee+wheat").get_data(as_text=True)
     assert '<strong id="total">0</strong>' in plain
     assert '<option value="all" selected>all of them</option>' in plain
+    # The empty page offers the other mode.
+    assert '<a id="match-any" href="/?q=coffee+wheat&amp;match=any">' in plain
