@@ -163,18 +163,22 @@ def _clean_token(tok: str) -> tuple[str, str | None]:
     return (lead + core + star + suffix + trail, None)
 
 
-_OPERATORS = frozenset({"AND", "OR", "NOT"})
-#: A word as the analyzer reads one, and whether a colon follows (a field name).
-_COUNTED = re.compile(r"(" + WORD.pattern + r")(:?)")
+#: A boost or an edit distance (``^2``, ``~1``: syntax, not words), or a word as the
+#: analyzer reads one and whether a colon follows it (a field name).
+_COUNTED = re.compile(r"[\^~]\d+(?:\.\d+)?|(" + WORD.pattern + r")(:?)")
 
 
 def searched_words(text: str) -> set[str]:
-    """The different words a query searches, as the index holds them (stemmed): not
-    stop words, operators (AND, OR, NOT) or field names (``title:``)."""
+    """The different words a query text searches, as the index holds them (stemmed):
+    not stop words, operators (AND, OR, NOT, ...), field names (``title:``), boosts or
+    edit distances. ``date:`` clauses are taken out first, as :func:`prepare` does."""
     return {
-        normalize_word(w)
-        for w, colon in _COUNTED.findall(text)
-        if not colon and w not in _OPERATORS and w.lower() not in STOP_WORDS
+        normalize_word(m.group(1))
+        for m in _COUNTED.finditer(_DATE_CLAUSE.sub(" ", text))
+        if m.group(1)
+        and not m.group(2)
+        and m.group(1) not in OPERATORS
+        and m.group(1).lower() not in STOP_WORDS
     }
 
 
@@ -246,7 +250,8 @@ def prepare(text: str) -> Prepared:
     dropped_ops: list[str] = []
     seen: set[str] = set()
     for piece, start, is_phrase in _segments(stripped, notes):
-        # The same count as limit_problem's, so a query within the limit is never cut.
+        # The same count as limit_problem's (on the same text, date: clauses out), so a
+        # query within the limit is never cut.
         new = searched_words(piece) - seen
         if len(seen) + len(new) > MAX_QUERY_WORDS:
             notes.append(f"only the first {len(seen)} different words were searched")

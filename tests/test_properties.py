@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from search.articles import Article, Skip, parse_page, read_path
 from search.errors import InvalidParameter
+from search.query_text import MAX_QUERY_WORDS, limit_problem, prepare
 from search.querying import search
 from search.store import IndexStore
 from tests.conftest import SEED, index_from_records, page
@@ -88,6 +89,31 @@ PIECES = [*'"()*~:-+ ', "AND", "OR", "NOT", "title:", "date:", "date:[", " to ",
           "coffee", "wheat", "pri"]  # fmt: skip
 #: Queries built from characters and those pieces.
 QUERIES = st.lists(st.characters(codec="utf-8") | st.sampled_from(PIECES), max_size=40).map("".join)
+#: Syntax that a word count can get wrong: dates glued to words, boosts, edit distances,
+#: operators, fields, phrases, prefixes, stop words.
+LIMIT_PIECES = ["date:2023", "date:[2023-01 to 2023-06]", "’date:2023", ".date:2023", "^2", "~1",
+                "Reuters’date:2023", "U.S.date:2023", "o'date:[2023 to 2024]",
+                "AND", "ANDNOT", "OR", "NOT", "-", "(", ")", '"', "title:", "foo:", "the", "*",
+                "2023", "04", "U.S.", "Reuters’", "café's"]  # fmt: skip
+#: A tail of syntax and words, glued or spaced.
+TAILS = st.lists(
+    st.tuples(
+        st.from_regex(r"[a-z]{3,6}", fullmatch=True) | st.sampled_from(LIMIT_PIECES),
+        st.sampled_from([" ", "", "\t", "’"]),
+    ),
+    max_size=8,
+).map(lambda parts: "".join(a + b for a, b in parts))
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(tail=TAILS)
+def test_a_query_the_limits_accept_is_searched_whole(tail: str) -> None:
+    """limit_problem() and prepare() count words alike: nothing accepted is cut. Each
+    tail follows 116 to 128 different words, so that the count crosses the limit."""
+    for n in range(MAX_QUERY_WORDS - 12, MAX_QUERY_WORDS + 1):
+        text = " ".join(f"w{i}" for i in range(n)) + " " + tail
+        if limit_problem(text) is None:
+            assert not [m for m in prepare(text).notes if m.startswith("only the first")], text
 
 
 @pytest.fixture(scope="module")

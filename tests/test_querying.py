@@ -130,9 +130,10 @@ def test_a_query_over_the_character_limit_is_refused(small: IndexStore) -> None:
 
 @pytest.mark.parametrize(
     ("query", "words"),
-    [("oil OR gas", 2), ('title:"crude oil" -coffee', 3), ("date:2023-04 x", 3),
-     ("AND OR NOT", 0), ("!!! ???", 0), ("café's", 1), ("prices of the price", 1),
-     ("u.s. oil and Oil", 2), ("petro* petrol", 2)],
+    [("oil OR gas", 2), ('title:"crude oil" -coffee', 3), ("date:2023-04 x", 1),
+     ("AND OR NOT ANDNOT ANDMAYBE", 0), ("!!! ???", 0), ("café's", 1), ("prices of the price", 1),
+     ("u.s. oil and Oil", 2), ("petro* petrol", 2), ("oil^2 gas~1 opec~", 3),
+     ("Reuters’date:2023 oil", 2), ("U.S.date:[2023 to 2024]", 1)],
 )  # fmt: skip
 def test_words_as_the_limit_counts_them(query: str, words: int) -> None:
     assert count_words(query) == words
@@ -147,6 +148,8 @@ def test_words_as_the_limit_counts_them(query: str, words: int) -> None:
         ("coffee oil -brazil", {"a1", "a3"}),
         ("coffee oil NOT brazil", {"a1", "a3"}),
         ("coffee oil -(brazil OR crude)", {"a3"}),
+        ("(coffee -brazil) oil", {"a1", "a3"}),  # an exclusion applies to the whole query
+        ("(coffee oil -crude)^2 zurich", {"a2", "a3", "a5"}),
         ("-coffee", {"a1", "a4", "a5"}),
         ("coffee AND prices zurich", {"a3", "a5"}),
         ('"crude oil" zurich', {"a1", "a5"}),
