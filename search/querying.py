@@ -61,7 +61,9 @@ __all__ = [
 
 #: How the bare words of a query combine: every word required (the default), or any of
 #: them, ranked by how many and how rare (Elasticsearch's ``operator``, Meilisearch's
-#: ``matchingStrategy``). Phrases, ``-word``, ``AND``/``OR`` and fields work in both.
+#: ``matchingStrategy``). Phrases, ``AND``/``OR`` and fields work in both; in "any" an
+#: exclusion (``-word``, ``NOT word``) applies to the whole group it stands in, as a
+#: bool query's ``must_not`` does (see :func:`_exclusions_apart`).
 MATCH_MODES = ("all", "any")
 #: "recent" is relevance decayed by age: a slightly less relevant new article can
 #: overtake an old one (see ``half_life``).
@@ -212,7 +214,11 @@ def _parser(match: str = "all") -> MultifieldParser:
 def _exclusions_apart(q: wq.Query) -> wq.Query:
     """In "any" mode, ``a b -c`` means (a OR b) AND NOT c, as a reader (and
     Elasticsearch's bool query) means it; Whoosh's OR group reads it as
-    a OR b OR (NOT c), which matches nearly everything."""
+    a OR b OR (NOT c), which matches nearly everything.
+
+    Whoosh flattens an OR inside an OR, so a parenthesised exclusion applies to the
+    whole query: ``(a -b) c`` is (a OR c) AND NOT b, and ``a -(b c)`` excludes both b
+    and c (in "all" mode, articles with both). ``a OR NOT b`` is a AND NOT b."""
     if isinstance(q, wq.Or):
         kids = [_exclusions_apart(c) for c in q.subqueries]
         excluded = [c.query for c in kids if isinstance(c, wq.Not)]
@@ -222,7 +228,8 @@ def _exclusions_apart(q: wq.Query) -> wq.Query:
         nots = wq.Not(excluded[0] if len(excluded) == 1 else wq.Or(excluded))
         if not wanted:
             return nots
-        return wq.And([wanted[0] if len(wanted) == 1 else wq.Or(wanted), nots])
+        # The group's boost (``(a b -c)^2``) stays on what it scores.
+        return wq.And([wanted[0] if len(wanted) == 1 else wq.Or(wanted), nots], boost=q.boost)
     if q.children():
         return q.apply(_exclusions_apart)
     return q
@@ -737,6 +744,7 @@ def highlight_terms(
 def parse_query(text: str, notes: list[str] | None = None, match: str = "all") -> wq.Query:
     """What Whoosh makes of a prepared query text (``NullQuery`` for nothing to search),
     its bare words joined as ``match`` says (see :data:`MATCH_MODES`)."""
+    _check_match(match)
     if not text.strip():
         return wq.NullQuery
     parser = _parser(match)

@@ -90,7 +90,7 @@ def test_api_search_shape(client: FlaskClient) -> None:
         ("q=wheat&sort=newest", 30),
         ("q=wheat&sort=oldest", 30),
         ("q=" + "x" * 4000, 0),
-        ("q=" + "+".join(["oil"] * 600), 1),  # one word, repeated: 3,599 characters
+        ("q=" + "+".join(["oil"] * 1000), 1),  # one word, repeated: 3,999 characters
         ("q=" + "+".join(f"oil{i}" for i in range(128)), 0),
         ("q=" + "+".join(f"oil{i}" for i in range(127)) + "+oil&match=any", 1),
         ("q=" + "+OR+".join(f"oil{i}" for i in range(127)) + "+OR+oil", 1),
