@@ -268,8 +268,14 @@ def _frequencies(
 
 
 def _saturated(word: _Word, lengths: FieldLengths, cache: PostingCache | None) -> Saturated:
-    """``word``'s :data:`Saturated` frequencies, from the cache or computed once."""
+    """``word``'s :data:`Saturated` frequencies, from the cache or computed once.
+
+    Only unboosted words are cached: a boost (``title:word^2``, the per-word weights of
+    "more like this") makes a key that is rarely asked again and would push out the
+    common words that searches do ask again."""
     key = (word.btext, tuple((f, b) for f, b, _, _ in word.lists))
+    if cache is not None and any(b != 1.0 for _, b in key[1]):
+        cache = None
     if cache is not None:
         hit = cache.saturated.get(key)
         if hit is not None:
@@ -341,10 +347,12 @@ def rank(
     for word in words:
         if len(matched) * 16 >= word.postings:  # scored in full anyway: its exact ceiling
             word.saturated = _saturated(word, lengths, cache)
-    # left[i]: the most that words i, i+1, ... can still add to one document
+    # left[i]: the most that words i, i+1, ... can still add to one document (a hair
+    # more, so that rounding in the sums can never make the bound too tight)
     left = [0.0] * (len(words) + 1)
     for i in range(len(words) - 1, -1, -1):
         left[i] = left[i + 1] + words[i].ceiling
+    left = [x * (1 + 1e-9) + 1e-12 for x in left]
     scores: dict[int, float] = {}
     within: AbstractSet[int] = matched
     leaders: list[int] = []  # k documents that led at some point

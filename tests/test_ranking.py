@@ -4,12 +4,14 @@ saturation), checked against a plain re-implementation over the articles' own te
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from search.matching import match_set
+from search.query_text import prepare
 from search.querying import _parser, parse_query, search
 from search.ranking import FIELD_B, K1, K3, PostingCache, rank, score_all, top_k
 from search.schema import ArticleSchema, news_analyzer
@@ -104,26 +106,57 @@ def _top_by_scoring_all(
     return top_k(scores, k)
 
 
-@pytest.mark.parametrize("k", [1, 3, 10, 79])
+#: Five copies of each of 16 texts: equal scores at every rank, so ties at the k-th place.
+TWINS = [
+    {"id": f"t{i}", "title": f"{WORDS[i % 16 % 10]} {WORDS[(i % 16 * 3) % 10]}",
+     "body": " ".join(WORDS[(i % 16 + j) % 10] for j in range(2 + i % 16 % 5)),
+     "published": "2023-01-01"}
+    for i in range(80)
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory: pytest.TempPathFactory) -> IndexStore:
+    return IndexStore(index_from_records(tmp_path_factory.mktemp("twins"), TWINS))
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+@pytest.mark.parametrize("which", ["store", "twins"])
 @pytest.mark.parametrize(
     "query",
     [" ".join(WORDS), " ".join([*WORDS, "report", "17"]), "7 oil 19 prices 23 coffee 31",
-     " ".join(WORDS[:3]) + " 42 -gold"],
+     " ".join(WORDS[:4]) + " -gold", "oil^3 prices coffee^0.5 brazil title:cocoa"],
 )  # fmt: skip
 def test_pruned_ranking_is_exactly_the_top_of_every_score(
-    store: IndexStore, query: str, k: int
+    request: pytest.FixtureRequest, which: str, query: str, k: int
 ) -> None:
     """rank() stops scoring documents that cannot reach the top k (MaxScore): its top k is
-    the top k of scoring every match, scores and ties included, with and without the
-    saturated frequencies cached."""
+    the top k of scoring every match, scores and ties included, for every match and for
+    random subsets of them (a filter), with the saturated frequencies cold and cached."""
+    store: IndexStore = request.getfixturevalue(which)
     snap = store.snapshot()
-    q = parse_query(query, match="any")
+    q = parse_query(prepare(query).text, match="any")
     matched = set(match_set(q, snap.searcher, snap.live_set, None))
     assert len(matched) > k
-    expected = _top_by_scoring_all(q, snap, matched, k)
+    rng = random.Random(f"{which}{query}{k}")
+    subsets = [matched] + [set(rng.sample(sorted(matched), len(matched) // 2)) for _ in range(4)]
     cache = PostingCache()
-    for _ in range(2):  # cold, then with the cache warm
-        assert rank(q, snap.searcher, matched, k, snap.field_lengths(), cache) == expected
+    for subset in subsets:
+        expected = _top_by_scoring_all(q, snap, subset, k)
+        for _ in range(2):  # cold, then with the cache warm
+            got = rank(q, snap.searcher, subset, k, snap.field_lengths(), cache)
+            assert got == expected
+
+
+def test_twins_tie_at_the_kth_place(twins: IndexStore) -> None:
+    """The ties the test above relies on are there: for k = 1 and 3 the k-th and the next
+    article score alike, so which of them is in the top k is decided by the docnum."""
+    snap = twins.snapshot()
+    q = parse_query(" ".join(WORDS), match="any")
+    matched = set(match_set(q, snap.searcher, snap.live_set, None))
+    top = _top_by_scoring_all(q, snap, matched, 11)
+    for k in (1, 3):
+        assert top[k - 1][1] == top[k][1] and top[k - 1][0] < top[k][0]
 
 
 @needs_reuters
