@@ -48,6 +48,23 @@ def test_errors_over_http(server: Server) -> None:
     assert r.status_code == 405
 
 
+def test_a_query_at_the_size_limit_over_http(server: Server) -> None:
+    """A 4,000-character question passes gunicorn's request line, and the page it gives
+    can be left by its links: the browser sends its URL back as Referer."""
+    question = ("what's the taliban's view, on coffee prices? " * 100)[:4000]
+    params = {"q": question, "match": "any"}
+    r = requests.get(server.url + "/api/search", params=params, timeout=10)
+    assert len(r.request.url or "") > 4094  # gunicorn's default limit for a request line
+    assert r.status_code == 200 and r.json()["total"] >= 1, r.text[:200]
+    page = requests.get(server.url + "/", params=params, timeout=10)
+    assert page.status_code == 200
+    again = requests.get(server.url + "/", params={**params, "page": "1"},
+                         headers={"Referer": page.url}, timeout=10)  # fmt: skip
+    assert again.status_code == 200, again.text[:200]
+    over = requests.get(server.url + "/api/search", params={"q": question + "x"}, timeout=10)
+    assert over.status_code == 400 and "4,000 characters" in over.json()["error"]["message"]
+
+
 def _log_record(server: Server, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     """The first JSON log line the server wrote that satisfies ``predicate``."""
     deadline = time.monotonic() + 5

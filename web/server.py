@@ -40,6 +40,9 @@ def run_gunicorn(app: Flask, host: str, port: int, workers: int) -> None:
             # gunicorn's default request line of 4,094 bytes. 8,190 is its maximum, and
             # nginx's default buffer for a request line is the same 8 KB.
             "limit_request_line": 8190,
+            # A results page's links carry the query, and the browser sends the page's
+            # URL back as Referer: a header must hold a whole request line and more.
+            "limit_request_field_size": 16380,
             "timeout": 60,
             "graceful_timeout": 10,
             "proc_name": "news-search",
