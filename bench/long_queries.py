@@ -10,7 +10,7 @@ queries cost, so two sets are timed, each query as the page job of ``bench/run.p
 (top 10 by relevance with snippets, the total, year and month counts over all matches):
 
 * ``verbose``: the judged queries of CACM, CISI and MEDLINE (the collections whose
-  queries are sentences and paragraphs, up to 116 different words) as a reader would
+  queries are sentences and paragraphs, up to 114 different words here) as a reader would
   paste them, lower-cased words only. They are searched over the Reuters articles: what
   they cost depends on how long the posting lists of their words are, not on whether
   the articles are relevant.

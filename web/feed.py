@@ -1,6 +1,7 @@
 """Subscribe to a search: an Atom feed (RFC 4287) of the newest articles matching a query.
 
-``/feed?q=…`` takes the search page's parameters (``q``, ``from``, ``to``, ``section``)
+``/feed?q=…`` takes the search page's parameters (``q``, ``match``, ``from``, ``to``,
+``section`` and the metadata filters)
 and lists the newest matches first, so a feed reader polling it sees each new article
 once. The XML is written with ElementTree, which escapes every text and attribute.
 """

@@ -201,7 +201,7 @@ class Ours:
 
 def _general(message: str) -> str:
     """A refusal message without the query's own figures, so that refusals group."""
-    return re.sub(r"\b(is|has) [\d,]+", r"\1 N", message, count=1)
+    return re.sub(r"\b(is|has|searches) [\d,]+", r"\1 N", message, count=1)
 
 
 class OursNoCap(Ours):
