@@ -219,10 +219,11 @@ def test_build_killed_midway_leaves_the_old_index_answering(
     queries = ["taliban", "afghanistan women", '"security council"', "zelenskyy"]
     before = totals(location, queries)
     assert before == [1, 1, 1, 0]
-    # A big enough source that the build is still running when it is killed.
+    # A big enough source that the build is still running when it is killed (6,000
+    # articles were indexed by two workers in under 2 s on a quiet machine).
     big = tmp_path / "big.jsonl"
     with open(big, "w") as f:
-        for i in range(6000):
+        for i in range(20_000):
             f.write(
                 f'{{"id": "b{i}", "title": "Bulk story {i} taliban", "published": "2024-01-01",'
                 f' "body": "Filler words about markets and weather number {i}."}}\n'
