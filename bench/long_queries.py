@@ -47,7 +47,17 @@ sys.path.insert(0, str(ROOT / "bench" / "relevance"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import corpora  # noqa: E402
-from run import TITLE_BOOST, TOP_K, corpus_articles, index_path  # noqa: E402
+from run import (  # noqa: E402
+    _FTS5_FROM,
+    _FTS5_MONTHS,
+    _FTS5_TOP,
+    _FTS5_YEARS,
+    TITLE_BOOST,
+    TOP_K,
+    corpus_articles,
+    index_path,
+    percentiles,
+)
 
 from search.query_text import MAX_QUERY_WORDS, count_words  # noqa: E402
 from search.querying import search  # noqa: E402
@@ -121,14 +131,12 @@ def open_ours(corpus: str) -> Job:
 
 
 def open_fts5(corpus: str) -> Job:
+    """The page job of bench/run.py's FTS5, its SQL as is, the words OR'ed."""
     con = sqlite3.connect(f"file:{index_path('fts5', corpus)}?mode=ro", uri=True)
-    frm = "FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ?"
-    top = (
-        f"SELECT d.id, bm25(fts, {TITLE_BOOST}, 1.0) AS score,"
-        f" snippet(fts, 1, '<mark>', '</mark>', '…', 24) {frm} ORDER BY score LIMIT {TOP_K}"
+    top, years, months = (
+        sql.format(boost=TITLE_BOOST, frm=_FTS5_FROM, dates="", k=TOP_K)
+        for sql in (_FTS5_TOP, _FTS5_YEARS, _FTS5_MONTHS)
     )
-    years = f"SELECT substr(d.published, 1, 4), COUNT(*) {frm} GROUP BY 1"
-    months = f"SELECT d.ym, COUNT(*) {frm} GROUP BY d.ym"
 
     def job(words: list[str]) -> int:
         match = " OR ".join(f'"{w}"' for w in words)
@@ -161,13 +169,6 @@ def open_tantivy(corpus: str) -> Job:
         return int(result.count)
 
     return job
-
-
-def percentiles(ms: list[float]) -> dict[str, float]:
-    if len(ms) < 2:
-        return {"n": len(ms), "p50": ms[0] if ms else 0.0, "p99": ms[0] if ms else 0.0}
-    cuts = statistics.quantiles(ms, n=100, method="inclusive")
-    return {"n": len(ms), "p50": statistics.median(ms), "p99": cuts[98], "max": max(ms)}
 
 
 def main() -> None:

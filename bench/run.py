@@ -449,7 +449,8 @@ def measure_build(system: str, corpus: str, skip: bool) -> dict[str, Any]:
 
 def percentiles(ms: list[float]) -> dict[str, float]:
     if len(ms) < 2:
-        return {"n": len(ms), "p50": ms[0] if ms else 0.0, "p95": 0.0, "p99": 0.0}
+        only = ms[0] if ms else 0.0
+        return {"n": len(ms), "p50": only, "p95": only, "p99": only, "max": only}
     cuts = statistics.quantiles(ms, n=100, method="inclusive")
     return {"n": len(ms), "p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(ms)}
 

@@ -172,9 +172,14 @@ def searched_words(text: str) -> set[str]:
     """The different words a query text searches, as the index holds them (stemmed):
     not stop words, operators (AND, OR, NOT, ...), field names (``title:``), boosts or
     edit distances. ``date:`` clauses are taken out first, as :func:`prepare` does."""
+    return _words_of(_DATE_CLAUSE.sub(" ", text))
+
+
+def _words_of(text: str) -> set[str]:
+    """:func:`searched_words` of a text whose ``date:`` clauses are already out."""
     return {
         normalize_word(m.group(1))
-        for m in _COUNTED.finditer(_DATE_CLAUSE.sub(" ", text))
+        for m in _COUNTED.finditer(text)
         if m.group(1)
         and not m.group(2)
         and m.group(1) not in OPERATORS
@@ -195,7 +200,7 @@ def limit_problem(text: str) -> str | None:
     refused whole rather than searched in part.
     """
     if len(text) > MAX_QUERY_CHARS:
-        return f"is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}"
+        return f"is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,} characters"
     words = count_words(text)
     if words > MAX_QUERY_WORDS:
         return (
@@ -252,7 +257,7 @@ def prepare(text: str) -> Prepared:
     for piece, start, is_phrase in _segments(stripped, notes):
         # The same count as limit_problem's (on the same text, date: clauses out), so a
         # query within the limit is never cut.
-        new = searched_words(piece) - seen
+        new = _words_of(piece) - seen
         if len(seen) + len(new) > MAX_QUERY_WORDS:
             notes.append(f"only the first {len(seen)} different words were searched")
             break

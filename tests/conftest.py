@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -23,6 +25,22 @@ REUTERS = SHARED / "corpora" / "reuters21578"
 needs_reuters = pytest.mark.skipif(
     not REUTERS.is_dir(), reason=f"Reuters-21578 is not at {REUTERS} (../shared is absent)"
 )
+
+
+@pytest.fixture(scope="session")
+def relevance_bench() -> Iterator[dict[str, ModuleType]]:
+    """The relevance benchmark's modules (bench/relevance: corpora, metrics, systems),
+    imported from their folder as the benchmark script imports them."""
+    folder = str(ROOT / "bench" / "relevance")
+    sys.path.insert(0, folder)
+    try:
+        import corpora  # type: ignore[import-not-found]
+        import metrics  # type: ignore[import-not-found]
+        import systems  # type: ignore[import-not-found]
+
+        yield {"corpora": corpora, "metrics": metrics, "systems": systems}
+    finally:
+        sys.path.remove(folder)
 
 
 def page(

@@ -9,43 +9,27 @@ the API serves ``match=any``, and scored with ir-measures over the top 100.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.conftest import ROOT, SHARED
+from tests.conftest import SHARED
 
 CORPORA = SHARED / "corpora"
-RELEVANCE = ROOT / "bench" / "relevance"
 K = 100
-
-
-@pytest.fixture(scope="module")
-def bench() -> Iterator[dict[str, ModuleType]]:
-    sys.path.insert(0, str(RELEVANCE))
-    try:
-        import corpora  # type: ignore[import-not-found]
-        import metrics  # type: ignore[import-not-found]
-        import systems  # type: ignore[import-not-found]
-
-        yield {"corpora": corpora, "metrics": metrics, "systems": systems}
-    finally:
-        sys.path.remove(str(RELEVANCE))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["time", "cisi"])
 def test_ranking_as_served_is_at_least_fts5s(
-    bench: dict[str, ModuleType], name: str, tmp_path: Path
+    relevance_bench: dict[str, ModuleType], name: str, tmp_path: Path
 ) -> None:
     if not (CORPORA / name).is_dir():
         pytest.skip(f"{CORPORA / name} is absent (../shared is not beside the repository)")
-    collection = bench["corpora"].load(name, CORPORA)
+    collection = relevance_bench["corpora"].load(name, CORPORA)
     scores = {}
-    for system in (bench["systems"].Ours(), bench["systems"].Fts5()):
+    for system in (relevance_bench["systems"].Ours(), relevance_bench["systems"].Fts5()):
         workdir = tmp_path / system.name
         workdir.mkdir()
         system.build(collection.docs, workdir)
@@ -56,7 +40,7 @@ def test_ranking_as_served_is_at_least_fts5s(
         if system.name == "ours":
             assert not [q for q, r in rankings.items() if r.refused or r.cut]
         ids = {q: r.doc_ids for q, r in rankings.items()}
-        scores[system.name] = bench["metrics"].evaluate(collection.qrels, ids)
+        scores[system.name] = relevance_bench["metrics"].evaluate(collection.qrels, ids)
     ours, fts5 = scores["ours"], scores["fts5"]
     print(f"{name}: ours {ours}, fts5 {fts5}")
     assert ours["MAP"] >= fts5["MAP"] and ours["nDCG@10"] >= fts5["nDCG@10"], scores

@@ -4,29 +4,21 @@ traps: TIME numbers documents by position, Cranfield numbers queries by position
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
 from search.query_text import limit_problem
 from search.schema import WORD
-from tests.conftest import ROOT, SHARED
+from tests.conftest import SHARED
 
 CORPORA = SHARED / "corpora"
 NAMES = ["time", "cacm", "cisi", "cranfield", "medline", "npl"]
 
 
 @pytest.fixture(scope="module")
-def corpora() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(ROOT / "bench" / "relevance"))
-    try:
-        import corpora as module  # type: ignore[import-not-found]
-
-        yield module
-    finally:
-        sys.path.remove(str(ROOT / "bench" / "relevance"))
+def corpora(relevance_bench: dict[str, ModuleType]) -> ModuleType:
+    return relevance_bench["corpora"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,20 +7,19 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from search.errors import InvalidParameter
-from search.query_text import MAX_QUERY_CHARS
 from search.querying import TAG_KINDS
 
 __all__ = ["search_params"]
 
-#: Longer parameter values are not dates, sections or tags (the query has its own,
-#: larger limit, checked by the engine: MAX_QUERY_CHARS).
+#: Longer parameter values are not dates, sections or tags. (The query's size is the
+#: engine's to judge: search.query_text.limit_problem.)
 MAX_PARAM_CHARS = 2000
 
 
-def _text(args: MultiDict[str, str], name: str, limit: int = MAX_PARAM_CHARS) -> str:
+def _text(args: MultiDict[str, str], name: str) -> str:
     value = args.get(name, "") or ""
-    if len(value) > limit:
-        raise InvalidParameter(name, f"is longer than {limit:,} characters")
+    if len(value) > MAX_PARAM_CHARS:
+        raise InvalidParameter(name, f"is longer than {MAX_PARAM_CHARS:,} characters")
     return value.strip()
 
 
@@ -37,7 +36,7 @@ def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, An
     """Keyword arguments for ``search()`` from ``q, match, from, to, section, sort, page,
     per_page, half_life`` and the metadata filters."""
     return {
-        "query": _text(args, "q", MAX_QUERY_CHARS),
+        "query": (args.get("q") or "").strip(),
         "match": _text(args, "match") or "all",
         "date_from": _text(args, "from") or None,
         "date_to": _text(args, "to") or None,
