@@ -20,17 +20,19 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
-from search.readers.dates import parse_date
+from search.readers.dates import DATE_ORDERS, DateOrder, parse_date
 from search.readers.jsonl import read_jsonl
 from search.readers.pages import article_id_for, parse_page
 from search.readers.reuters import read_reuters
 from search.records import MAX_CONTAINER_BYTES, MAX_FILE_BYTES, TAG_FIELDS, Article, Skip
 
 __all__ = [
+    "DATE_ORDERS",
     "FORMATS",
     "MAX_FILE_BYTES",
     "TAG_FIELDS",
     "Article",
+    "DateOrder",
     "Format",
     "Skip",
     "article_id_for",
@@ -119,8 +121,13 @@ def iter_files(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Path 
             yield Skip(str(p), "no such file or folder")
 
 
-def read_path(path: Path, fmt: str = "auto") -> Iterator[Article | Skip]:
-    """Read every article in one file, choosing the reader unless ``fmt`` says which."""
+def read_path(
+    path: Path, fmt: str = "auto", date_order: DateOrder = "dmy"
+) -> Iterator[Article | Skip]:
+    """Read every article in one file, choosing the reader unless ``fmt`` says which.
+
+    ``date_order`` says how a page's ambiguous numeric dates (``05/04/2023``) are read.
+    """
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
@@ -134,7 +141,7 @@ def read_path(path: Path, fmt: str = "auto") -> Iterator[Article | Skip]:
             if size > MAX_FILE_BYTES:
                 yield Skip(str(path), f"file too large for an article page ({size:,} bytes)")
                 return
-            yield parse_page(path.read_bytes(), str(path))
+            yield parse_page(path.read_bytes(), str(path), date_order=date_order)
         elif size > MAX_CONTAINER_BYTES:
             yield Skip(str(path), f"file too large ({size:,} bytes)")
         elif kind == "jsonl":
@@ -147,10 +154,12 @@ def read_path(path: Path, fmt: str = "auto") -> Iterator[Article | Skip]:
         yield Skip(str(path), f"cannot be read ({e.strerror or e})")
 
 
-def read_paths(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Article | Skip]:
+def read_paths(
+    paths: Iterable[Path | str], fmt: str = "auto", date_order: DateOrder = "dmy"
+) -> Iterator[Article | Skip]:
     """Every article under the given files and folders, with a Skip for what is not one."""
     for item in iter_files(paths, fmt):
         if isinstance(item, Skip):
             yield item
         else:
-            yield from read_path(item, fmt)
+            yield from read_path(item, fmt, date_order)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
 from dateutil import parser as dateparser
 
-__all__ = ["parse_date"]
+__all__ = ["DATE_ORDERS", "DateOrder", "parse_date"]
+
+#: How an ambiguous numeric date such as ``05/04/2023`` is read: day first or month first.
+DateOrder = Literal["dmy", "mdy"]
+DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy")
 
 _MONTHS = (
     "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|"

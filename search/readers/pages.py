@@ -7,7 +7,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from search.readers.dates import parse_date
+from search.readers.dates import DateOrder, parse_date
 from search.readers.encoding import binary_reason, decode_bytes
 from search.records import MAX_FILE_BYTES, Article, Skip
 
@@ -55,7 +55,11 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
 
 
 def parse_page(
-    data: bytes | str, path: str = "<page>", article_id: str | None = None
+    data: bytes | str,
+    path: str = "<page>",
+    article_id: str | None = None,
+    *,
+    date_order: DateOrder = "dmy",
 ) -> Article | Skip:
     """Read one scraped article page. Returns the :class:`Article`, or a :class:`Skip`."""
     if isinstance(data, bytes):
