@@ -11,6 +11,7 @@ import pytest
 from search.articles import (
     MAX_FILE_BYTES,
     Article,
+    DateOrder,
     Skip,
     detect_format,
     parse_date,
@@ -18,6 +19,8 @@ from search.articles import (
     read_path,
     read_paths,
 )
+from search.readers.dates import read_labelled_date
+from search.readers.pages import furniture_label, read_reading_time
 from tests.conftest import REUTERS, SEED, needs_reuters, page
 
 
@@ -90,27 +93,98 @@ def test_to_dict_is_json_with_iso_dates(seed: Article) -> None:
 # -------------------------------------------------------------- how scrapes vary
 
 
+D = date(2023, 4, 29)
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("29 April 2023", "dmy", D),
+        ("April 29, 2023", "dmy", D),
+        ("29 Apr 2023", "dmy", D),
+        ("Apr. 29, 2023", "dmy", D),
+        ("29th April 2023", "dmy", D),
+        ("April 29th, 2023", "dmy", D),
+        ("29 APRIL 2023", "dmy", D),
+        ("29-Apr-2023", "dmy", D),
+        ("29 April, 2023", "dmy", D),
+        ("Saturday, 29 April 2023", "dmy", D),
+        ("Sat 29 Apr 2023", "dmy", D),
+        ("Sat, 29 Apr 2023 10:32:00 +0000", "dmy", D),
+        ("29 April 2023 10:32", "dmy", D),
+        ("April 29, 2023, 10:32 AM IST", "dmy", D),
+        ("10:32 AM, April 29, 2023", "dmy", D),
+        ("2023-04-29", "dmy", D),
+        ("2023-04-29", "mdy", D),
+        ("2023/04/29", "mdy", D),  # year first is always year-month-day
+        ("2023.04.29", "dmy", D),
+        ("2023-04-29T10:32:00Z", "dmy", D),
+        ("2023-04-29 10:32:00+05:30", "dmy", D),
+        ("2025-03-10", "dmy", date(2025, 3, 10)),
+        ("05/04/2023", "dmy", date(2023, 4, 5)),
+        ("05/04/2023", "mdy", date(2023, 5, 4)),
+        ("05-04-2023", "dmy", date(2023, 4, 5)),
+        ("05.04.2023", "mdy", date(2023, 5, 4)),
+        ("29/04/2023", "mdy", D),  # one valid reading: read that way
+        ("04/29/2023", "dmy", D),
+        ("29/04/23", "dmy", D),
+        ("Sept 3, 2021", "dmy", date(2021, 9, 3)),
+        ("1 January 1999", "dmy", date(1999, 1, 1)),
+        ("2 mins read", "dmy", None),
+        ("30 February 2023", "dmy", None),
+        ("31/02/2023", "dmy", None),
+        ("April 2023", "dmy", None),  # no day: not a publication date
+        ("1987", "dmy", None),
+        ("2023 election", "dmy", None),
+        ("Taliban seek to prove legitimacy", "dmy", None),
+        ("", "dmy", None),
+    ],
+)
+def test_parse_date(text: str, order: DateOrder, expected: date | None) -> None:
+    assert parse_date(text, order) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("29 April 2023", date(2023, 4, 29)),
-        ("April 29, 2023", date(2023, 4, 29)),
-        ("29 Apr 2023", date(2023, 4, 29)),
-        ("2023-04-29", date(2023, 4, 29)),
-        ("2025-03-10", date(2025, 3, 10)),  # ISO is year-month-day, never day-first
-        ("2025-03-10T08:00:00Z", date(2025, 3, 10)),
-        ("Saturday, 29 April 2023", date(2023, 4, 29)),
-        ("Sept 3, 2021", date(2021, 9, 3)),
-        ("1 January 1999", date(1999, 1, 1)),
-        ("04/05/2023", None),
-        ("2 mins read", None),
-        ("30 February 2023", None),
-        ("Taliban seek to prove legitimacy", None),
-        ("", None),
+        ("Published: 29 April 2023", ("published", D)),
+        ("Published on 29 April 2023", ("published on", D)),
+        ("published on: April 29, 2023", ("published on", D)),
+        ("Posted: Apr 29, 2023", ("posted", D)),
+        ("Date: 2023-04-29", ("date", D)),
+        ("Updated: 29 April 2023", ("updated", D)),
+        ("29 April 2023", ("", D)),
+        ("Published: soon", None),
+        ("Published", None),
     ],
 )
-def test_parse_date(text: str, expected: date | None) -> None:
-    assert parse_date(text) == expected
+def test_read_labelled_date(text: str, expected: tuple[str, date] | None) -> None:
+    assert read_labelled_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2 mins read", 2),
+        ("2 min read", 2),
+        ("2 minutes read", 2),
+        ("1 minute read", 1),
+        ("2-minute read", 2),
+        ("2 min. read", 2),
+        ("12 MINS READ", 12),
+        ("Reading time: 2 minutes", 2),
+        ("Reading time: 1 minutes", 1),
+        ("Read time: 2 min", 2),
+        ("Estimated reading time: 3 minutes", 3),
+        ("2 mins", 2),
+        ("⏱ 4 min read", 4),
+        ("2 miles read", None),
+        ("Read the 2 minutes", None),
+        ("Taliban seek", None),
+    ],
+)
+def test_read_reading_time(text: str, expected: int | None) -> None:
+    assert read_reading_time(text) == expected
 
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
@@ -149,9 +223,18 @@ SEED_TEXT = SEED.read_text(encoding="utf-8")
         ),
         ("1 min read", SEED_TEXT.replace("2 mins read", "1 min read"), {"reading_minutes": 1}),
         (
-            "no standfirst",
-            page(standfirst=None, body=["First para.", "Second para."]),
-            {"standfirst": "", "body": ("First para.", "Second para."), "source": ""},
+            "a standfirst without a credit is still the standfirst (the layout has one)",
+            page(standfirst="It ends like a sentence.", body=["First para.", "Second para."]),
+            {
+                "standfirst": "It ends like a sentence.",
+                "body": ("First para.", "Second para."),
+                "source": "",
+            },
+        ),
+        (
+            "one paragraph only: the body, no standfirst",
+            page(standfirst=None, body=["Only para."]),
+            {"standfirst": "", "body": ("Only para.",), "source": ""},
         ),
         (
             "no footer",
@@ -329,3 +412,163 @@ def test_reuters_brief_and_unproc_stories_get_titles() -> None:
     assert len(by_id) == 1000
     assert all(a.title for a in by_id.values())
     assert by_id["reuters-12793"].title == "Reuters story 12793 (no text)"
+
+
+# ------------------------------------------------------------ what a line *is*
+
+LABEL_LINES = [
+    ("ALSO READ: Neighbours urge Taliban", "related", "Neighbours urge Taliban"),
+    ("Also Read - Neighbours urge Taliban", "related", "Neighbours urge Taliban"),
+    ("also read– Minister’s “big” day", "related", "Minister’s “big” day"),
+    ("ALSO READ Neighbours urge Taliban", "related", "Neighbours urge Taliban"),
+    ("READ ALSO: Who pays?", "related", "Who pays?"),
+    ("ALSO READ", "related", ""),
+    ("Previous Story", "previous", ""),
+    ("PREVIOUS STORY:", "previous", ""),
+    ("« Previous story: Wheat shortage hits Pakistan", "previous", "Wheat shortage hits Pakistan"),
+    ("Next Story", "next", ""),
+    ("next story -", "next", ""),
+    ("Next Story: Medicines or Exercise? »", "next", "Medicines or Exercise?"),
+    ("Latest from -Top News", "section", "Top News"),
+    ("Latest from - Top News", "section", "Top News"),
+    ("LATEST FROM –Top News", "section", "Top News"),
+    ("Latest From: South Asia", "section", "South Asia"),
+    ("Latest from Top News", "section", "Top News"),
+    ("Go toTop", "top", ""),
+    ("GO TO TOP", "top", ""),
+    ("Back to top ↑", "top", ""),
+    ("Don't Miss", "miss", ""),
+    ("Don’t Miss", "miss", ""),
+    ("DONT MISS:", "miss", ""),
+    ("Do not miss", "miss", ""),
+]
+
+BODY_LINES = [
+    "Don't miss the deadline, officials said.",
+    "Also read the fine print before signing.",
+    "Previous story was denied by the ministry.",
+    "Next story in the series runs tomorrow.",
+    "Latest from the front, he said, was grim.",
+    "Latest from Kabul is that fighting continues.",
+    "Go to the polls early, voters were told.",
+    "The previous story was denied.",
+]
+
+
+@pytest.mark.parametrize(("line", "kind", "rest"), LABEL_LINES)
+def test_label_lines(line: str, kind: str, rest: str) -> None:
+    label = furniture_label(line)
+    assert label is not None, line
+    assert (label.kind, label.rest) == (kind, rest)
+
+
+@pytest.mark.parametrize("line", BODY_LINES)
+def test_a_label_word_in_a_sentence_is_body_text(line: str) -> None:
+    assert furniture_label(line) is None
+    article = parse_ok(page(body=["First.", line, "Last."]))
+    assert article.body == ("First.", line, "Last.")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "checks"),
+    [
+        (
+            "header in another order, labelled, with a weekday and time",
+            "2-minute read\nTODAY : Monday, 10 March 2025\nPublished on: Sat, 29 Apr 2023 10:32 IST\n\n"
+            "Headline\n\nStandfirst, reports RFE/RL.\n\nBody one.\n\nBody two.\n",
+            {"published": D, "crawled": date(2025, 3, 10), "reading_minutes": 2,
+             "title": "Headline", "source": "RFE/RL", "standfirst": "Standfirst, reports RFE/RL.",
+             "body": ("Body one.", "Body two.")},
+        ),
+        (
+            "header on one line, split by bars",
+            "Today: 10 March 2025 | 29 April 2023 | 2 mins read\n\nHeadline\n\nS, reports X\n\nB.\n",
+            {"published": D, "crawled": date(2025, 3, 10), "reading_minutes": 2, "title": "Headline"},
+        ),
+        (
+            "two bare dates: the scrape date comes first",
+            "10 March 2025\n29 April 2023\n\nHeadline\n\nS\n\nB.\n",
+            {"published": D, "crawled": date(2025, 3, 10)},
+        ),
+        (
+            "an updated date is not the publication date",
+            "Updated: 1 May 2023\nPublished: 29 April 2023\n\nHeadline\n\nS\n\nB.\n",
+            {"published": D, "title": "Headline"},
+        ),
+        (
+            "ambiguous numeric date read as the setting says, whatever the scrape date shows",
+            "Today: 03/25/2025\n05/04/2023\n\nHeadline\n\nS\n\nB.\n",
+            {"published": date(2023, 4, 5), "crawled": date(2025, 3, 25)},
+        ),
+        (
+            "headline with a date, a number, quotes and brackets",
+            page(title="29 April: ‘We won’ [Video] (Update 2)"),
+            {"title": "29 April: ‘We won’ [Video] (Update 2)"},
+        ),
+        (
+            "headline starting with a label word",
+            page(title="Today: markets rally on 2023 figures"),
+            {"title": "Today: markets rally on 2023 figures", "crawled": date(2025, 3, 10)},
+        ),
+        (
+            "credit with slashes, ampersands and a final stop",
+            page(standfirst="Talks resume, reports AT&T / ANI-IANS News."),
+            {"source": "AT&T / ANI-IANS News"},
+        ),
+        (
+            "credit with a lower-case outlet",
+            page(standfirst="Talks resume, reports bdnews24.com"),
+            {"source": "bdnews24.com"},
+        ),
+        (
+            "hard-wrapped paragraphs are joined",
+            "29 April 2023\n\nA headline that\nwraps\n\nS\n\nThe first paragraph of the body is\nwrapped at forty "
+            "columns, as old\ntools did.\n\nB.\n",
+            {"title": "A headline that wraps",
+             "body": ("The first paragraph of the body is wrapped at forty columns, as old tools did.", "B.")},
+        ),
+        (
+            "paragraphs one per line, no blank lines",
+            "29 April 2023\nHeadline of the story\nThe standfirst is a longer sentence that says what happened, reports X\n"
+            "First paragraph of the body, long enough not to look like a wrapped line at all.\nSecond.\n",
+            {"title": "Headline of the story", "source": "X",
+             "body": ("First paragraph of the body, long enough not to look like a wrapped line at all.", "Second.")},
+        ),
+        (
+            "only a next story, title on the same line; teasers that look like body",
+            page(section=None, body=["Body."])
+            + "\nNext Story: After\n\nLatest from -World\n\nTeaser title\n\nA teaser that reads like a body paragraph.\n"
+            "Go to Top\n\nDon’t Miss\n\nOther\n",
+            {"next_title": "After", "previous_title": "", "section": "World", "body": ("Body.",)},
+        ),
+        (
+            "UTF-16 with a BOM, old Mac line endings",
+            SEED_TEXT.replace("\n", "\r").encode("utf-16"),
+            {"title": "Taliban seek to prove legitimacy through anti-IS campaign", "section": "Top News"},
+        ),
+        (
+            "UTF-16 big endian without a BOM",
+            SEED_TEXT.encode("utf-16-be"),
+            {"source": "Asian Lite News", "next_title": "Medicines or Exercise?"},
+        ),
+        (
+            "Latin-1",
+            page(title="Café in São Paulo", body=["Crème brûlée."]).encode("latin-1"),
+            {"title": "Café in São Paulo", "body": ("Crème brûlée.",)},
+        ),
+        (
+            "UTF-8 with a stray Windows-1252 byte",
+            page(title="Über café").encode("utf-8").replace("Über".encode(), "Über".encode() + b"\x96"),
+            {"title": "Über– café"},
+        ),
+        (
+            "a body far past 32K characters",
+            page(body=[f"Paragraph {n} " + "word " * 200 + "end." for n in range(60)]),
+            {"body": tuple(f"Paragraph {n} " + "word " * 200 + "end." for n in range(60))},
+        ),
+    ],
+)  # fmt: skip
+def test_pages_as_templates_vary(name: str, data: str | bytes, checks: dict[str, object]) -> None:
+    article = parse_ok(data)
+    for field, value in checks.items():
+        assert getattr(article, field) == value, f"{name}: {field}"
