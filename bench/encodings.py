@@ -93,10 +93,8 @@ def main() -> None:
     print(f"{'encoding':<16}{'files':>7}{'ours':>10}{'charset-normalizer':>21}")
     for encoding in ENCODINGS:
         n = files[encoding]
-        print(
-            f"{encoding:<16}{n:>7}"
-            f"{exact['ours'][encoding] / n:>10.1%}{exact['charset-normalizer'][encoding] / n:>21.1%}"
-        )
+        mine, cn = exact["ours"][encoding] / n, exact["charset-normalizer"][encoding] / n
+        print(f"{encoding:<16}{n:>7}{mine:>10.1%}{cn:>21.1%}")
     total = sum(files.values())
     print(
         f"{'all':<16}{total:>7}{sum(exact['ours'].values()) / total:>10.1%}"
