@@ -51,8 +51,9 @@ def article_id_for(path: Path) -> str:
 # ------------------------------------------------------------------------ lines
 
 #: Trimmed from both ends of every line: whitespace (no-break spaces included), and the
-#: invisible marks editors and scrapers leave (zero-width space, joiners, stray BOMs).
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+#: invisible marks editors and scrapers leave (zero-width spaces, stray BOMs; not the
+#: joiners, which belong to the letters of Indic and Arabic scripts).
+_INVISIBLE = "\u200b\u2060\ufeff"
 
 #: How labels, dates and reading times are matched: curly quotes, dashes and Unicode
 #: spaces made plain, one character for one, so that a match's offsets are the line's.
@@ -105,13 +106,19 @@ class _Header:
 
     def take(self, line: str, order: DateOrder) -> bool:
         """Read one line into the header; False when it is not a header line."""
+        if self._take_one(line, order):
+            return True
+        # Several header items on one line: "Today: 10 March 2025 | 29 April 2023 | 2 mins".
         parts = [p for p in _HEADER_SPLIT.split(line) if p.strip()]
-        if len(parts) > 1:
-            trial = _Header(self.crawled, self.reading, list(self.dates or []))
-            if all(trial.take(p, order) for p in parts):
-                self.crawled, self.reading, self.dates = trial.crawled, trial.reading, trial.dates
-                return True
+        if len(parts) < 2:
             return False
+        trial = _Header(self.crawled, self.reading, list(self.dates or []))
+        if not all(trial._take_one(p, order) for p in parts):
+            return False
+        self.crawled, self.reading, self.dates = trial.crawled, trial.reading, trial.dates
+        return True
+
+    def _take_one(self, line: str, order: DateOrder) -> bool:
         folded = _fold(line)
         m = _TODAY.match(folded)
         if m and self.crawled is None:
@@ -151,7 +158,7 @@ _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         ("related", rf"^(?:also\s*read|read\s*also|see\s+also){_SEP}(?P<rest>.*)$"),
         ("previous", rf"^[«‹<←]*\s*prev(?:ious|\.)?\s*(?:story|article|post){_SEP}(?P<rest>.*)$"),
-        ("next", rf"^(?:next)\s*(?:story|article|post){_SEP}(?P<rest>.*?)\s*[»›>→]*$"),
+        ("next", rf"^(?:next)\s*(?:story|article|post){_SEP}(?P<rest>.*?)(?:\s+[»›>→]+)?\s*$"),
         ("section", rf"^(?:latest|more)\s*(?:news\s+)?from{_SEP}(?P<rest>.*)$"),
         ("top", r"^[↑^]*\s*(?:go|back|return)\s*to\s*(?:the\s*)?top\s*[↑^!.]*(?P<sep>)(?P<rest>)$"),
         ("miss", rf"^(?:don'?t|do\s+not)\s*miss\b!?{_SEP}(?P<rest>.*)$"),
@@ -165,6 +172,28 @@ _FOOTER = frozenset({"previous", "next", "section", "top", "miss"})
 class Label:
     kind: str
     rest: str  # the text after the label on the same line ("" if none)
+
+
+def _sentence(text: str) -> bool:
+    """Whether words read as (part of) a sentence, not a title: they begin in lower case,
+    or end like a sentence and are mostly lower case ("…SETS PLANT IN U.S." is a title)."""
+    first = next((c for c in text if c.isalnum()), "")
+    if first.islower():
+        return True
+    ends = text.rstrip("\"'”’)]»").endswith((".", ",", ";"))
+    return ends and sum(c.islower() for c in text) > sum(c.isupper() for c in text)
+
+
+def _continues(text: list[str], line: str) -> bool:
+    """Whether ``line`` carries on a paragraph wrapped over the ``text`` lines before it
+    in the same block. Then a label with words after it there is just text
+    ("…Their statement also" / "read: the claim is false."). It takes two lines of
+    wrapping to tell, and a last line that ends mid-sentence."""
+    if len(text) < 2 or not line[:1].islower():
+        return False  # a label a template wrote starts its line; a sentence carries on
+    if text[-1].rstrip("\"'”’)]»").endswith((".", "!", "?", ":", "…")):
+        return False
+    return _wrapped([*text, line])
 
 
 def furniture_label(line: str) -> Label | None:
@@ -183,7 +212,7 @@ def furniture_label(line: str) -> Label | None:
             # A section is a name: a few words, not a sentence.
             if not rest or len(rest) > 60 or rest.endswith(".") or (not sep and rest[:1].islower()):
                 return None
-        elif rest and not sep and (rest.endswith((".", ",", ";")) or rest[:1].islower()):
+        elif rest and not sep and _sentence(rest):
             # Without a colon or dash, words after a label make a label line only when
             # they read as a title, not as a sentence ("Don't miss the deadline, he said.").
             return None
@@ -201,13 +230,29 @@ def _wrapped(lines: list[str]) -> bool:
     line but the last, with the first word of the line after it, is longer than the
     longest line. Lines written one paragraph each break anywhere.
     """
-    widest = max(len(line) for line in lines)
-    if widest > 120:
+    # A single word longer than the width stays whole on its own line: it sets no width.
+    widest = max((len(line) for line in lines if " " in line), default=0)
+    if widest > 120 or not widest:
         return False
     for line, after in itertools.pairwise(lines):
         if len(line) + 1 + len(after.split(" ", 1)[0]) <= widest:
             return False
     return True
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """Runs of non-blank lines."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in lines:
+        if line:
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
 
 
 def _paragraphs(lines: list[str]) -> list[str]:
@@ -278,19 +323,23 @@ def parse_page(
     if published is None:
         return Skip(path, "no publication date that can be read near the top of the page")
 
-    # Blocks of lines, split at blank lines and at label lines.
+    # Blocks of lines between blank lines, split again at label lines.
     items: list[str | Label] = []
-    block: list[str] = []
-    for line in [*lines[i:], ""]:
-        label = furniture_label(line) if line else None
-        if line and label is None:
-            block.append(line)
-            continue
-        if block:
-            items.extend(_paragraphs(block))
-            block = []
-        if label is not None:
+    for block in _blocks(lines[i:]):
+        run: list[str] = []
+        for line in block:
+            label = furniture_label(line)
+            if label is not None and label.rest and _continues(run, line):
+                label = None
+            if label is None:
+                run.append(line)
+                continue
+            if run:
+                items.extend(_paragraphs(run))
+                run = []
             items.append(label)
+        if run:
+            items.extend(_paragraphs(run))
 
     if not items or isinstance(items[0], Label):
         return Skip(path, "no headline after the date")
