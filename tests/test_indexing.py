@@ -103,6 +103,7 @@ def test_update_keeps_articles_of_files_it_could_not_read(tmp_path: Path) -> Non
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.txt").write_text(page(title="Precious story"))
+    (src / "b.txt").write_text(page(title="Another story"))  # an update that reads none fails
     location = tmp_path / "index"
     build([src], location)
     (src / "a.txt").write_bytes(b"\x00garbage")
