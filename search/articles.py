@@ -18,13 +18,13 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 from search.readers.dates import DATE_ORDERS, DateOrder, parse_date
 from search.readers.jsonl import read_jsonl
 from search.readers.pages import article_id_for, parse_page
 from search.readers.reuters import read_reuters
-from search.records import MAX_CONTAINER_BYTES, MAX_FILE_BYTES, TAG_FIELDS, Article, Skip
+from search.records import MAX_CONTAINER_BYTES, MAX_FILE_BYTES, TAG_FIELDS, Article, Note, Skip
 
 __all__ = [
     "DATE_ORDERS",
@@ -34,6 +34,7 @@ __all__ = [
     "Article",
     "DateOrder",
     "Format",
+    "Note",
     "Skip",
     "article_id_for",
     "detect_format",
@@ -83,14 +84,28 @@ def iter_files(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Path 
 
     Links are followed, but each real file and folder is read once: a link back to a
     folder already walked (a loop, or a second way in) is reported and not walked again.
+    A folder that cannot be listed, at any depth, is an *unreadable* Skip (``os.walk``
+    alone would pass over it in silence, and an update would take its files for gone).
     """
     seen: set[str] = set()
     walked: set[str] = set()
+    errors: list[OSError] = []
+
+    def unlisted() -> Iterator[Skip]:
+        while errors:
+            e = errors.pop(0)
+            yield Skip(
+                str(e.filename or "?"),
+                f"folder cannot be read ({e.strerror or e})",
+                unreadable=True,
+            )
+
     for p in paths:
         p = Path(p)
         if p.is_dir():
             walked.add(os.path.realpath(p))
-            for root, dirs, files in os.walk(p, followlinks=True):
+            for root, dirs, files in os.walk(p, onerror=errors.append, followlinks=True):
+                yield from unlisted()
                 keep = []
                 for d in sorted(d for d in dirs if not d.startswith(".")):
                     real = os.path.realpath(os.path.join(root, d))
@@ -110,6 +125,7 @@ def iter_files(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Path 
                     if key not in seen:
                         seen.add(key)
                         yield f
+            yield from unlisted()
         elif p.is_file():
             key = os.path.realpath(p)
             if key not in seen:
@@ -121,19 +137,39 @@ def iter_files(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Path 
             yield Skip(str(p), "no such file or folder")
 
 
+@overload
 def read_path(
-    path: Path, fmt: str = "auto", date_order: DateOrder = "dmy"
-) -> Iterator[Article | Skip]:
+    path: Path,
+    fmt: str = ...,
+    date_order: DateOrder = ...,
+    *,
+    notes: Literal[False] = ...,
+) -> Iterator[Article | Skip]: ...
+@overload
+def read_path(
+    path: Path, fmt: str = ..., date_order: DateOrder = ..., *, notes: Literal[True]
+) -> Iterator[Article | Skip | Note]: ...
+def read_path(
+    path: Path, fmt: str = "auto", date_order: DateOrder = "dmy", *, notes: bool = False
+) -> Iterator[Article | Skip | Note]:
     """Read every article in one file, choosing the reader unless ``fmt`` says which.
 
     ``date_order`` says how a page's ambiguous numeric dates (``05/04/2023``) are read.
+    With ``notes``, a reader's :class:`Note` records (what it read and did not use, such
+    as unknown JSON Lines keys) come too; without, only articles and skips.
     """
+    for item in _read_path(path, fmt, date_order):
+        if notes or not isinstance(item, Note):
+            yield item
+
+
+def _read_path(path: Path, fmt: str, date_order: DateOrder) -> Iterator[Article | Skip | Note]:
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
             head = f.read(4096)
     except OSError as e:
-        yield Skip(str(path), f"cannot be read ({e.strerror or e})")
+        yield Skip(str(path), f"cannot be read ({e.strerror or e})", unreadable=True)
         return
     kind = detect_format(path, head) if fmt == "auto" else fmt
     try:
@@ -151,7 +187,7 @@ def read_path(
         else:
             yield Skip(str(path), f"unknown format {kind!r}")
     except OSError as e:
-        yield Skip(str(path), f"cannot be read ({e.strerror or e})")
+        yield Skip(str(path), f"cannot be read ({e.strerror or e})", unreadable=True)
 
 
 def read_paths(

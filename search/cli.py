@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 from markupsafe import Markup
 
-from search.articles import FORMATS, Article, Skip, read_path
+from search.articles import DATE_ORDERS, FORMATS, Article, Skip, read_path
 from search.check import check_index
 from search.errors import IndexCorrupt, NewsSearchError
 from search.export import EXPORT_FORMATS, export, export_lines
@@ -34,6 +34,37 @@ from search.querying import MATCH_MODES, MAX_PER_PAGE, SORTS, TAG_KINDS, SearchP
 from search.stats import index_stats
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The exit code of a build or update that ran but could not read some paths (a folder
+#: it could not list, a file it could not open): what the index held from them is kept.
+EXIT_UNREAD = 3
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of our output has gone (``… | head``): send what is left to
+    /dev/null, so that the interpreter's last flush does not fail too (the way the
+    Python documentation recommends for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class _Main(click.Group):
+    """The top command: a reader that stops reading (a closed pipe) ends us quietly."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        code: Any = 0
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            except SystemExit as e:
+                code = e.code
+                raise
+            finally:
+                sys.stdout.flush()  # what is buffered goes now, where a broken pipe is seen
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            sys.exit(code)
 
 
 def index_option(fn: F) -> F:
@@ -70,10 +101,42 @@ def source_options(fn: F) -> F:
                 help="Fail (exit 1, index left as it was) if any file or article is skipped.",
             ),
             click.option("--quiet", "-q", is_flag=True, help="No progress bar; only the summary."),
+            click.option(
+                "--allow-empty",
+                is_flag=True,
+                help="Go on even if the run reads no article (by default it fails and changes "
+                "nothing: a source folder that is not mounted must not empty the archive).",
+            ),
         ]
     ):
         fn = option(fn)
     return fn
+
+
+def date_order_option(default: str | None, shown: str) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        return click.option(
+            "--date-order",
+            type=click.Choice(DATE_ORDERS),
+            default=default,
+            help="How ambiguous numeric dates like 05/04/2023 in pages are read: day first "
+            f"(dmy) or month first (mdy) [default: {shown}].",
+        )(fn)
+
+    return decorate
+
+
+class MissingPath(click.ClickException):
+    """A path given on the command line that does not exist: a usage error (exit 2),
+    in one line."""
+
+    exit_code = 2
+
+
+def _check_paths(paths: tuple[Path, ...]) -> None:
+    for p in paths:
+        if not os.path.exists(p):
+            raise MissingPath(f"Invalid value for 'PATHS...': Path {str(p)!r} does not exist.")
 
 
 def report_option(fn: F) -> F:
@@ -145,6 +208,10 @@ def engine_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except NewsSearchError as e:
             raise click.ClickException(str(e)) from e
+        except BrokenPipeError:
+            # Not our failure: the reader (`| head`) has what it wanted.
+            _quiet_broken_pipe()
+            raise click.exceptions.Exit(0) from None
         except OSError as e:
             raise click.ClickException(f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")) from e
 
@@ -155,7 +222,7 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-@click.group()
+@click.group(cls=_Main)
 @click.version_option(package_name="news-search")
 def main() -> None:
     """Full-text search for an archive of news articles.
@@ -183,6 +250,7 @@ def _run(
     procs: int | None = None,
     as_json: bool = False,
     allow_empty: bool = False,
+    date_order: str | None = None,
 ) -> None:
     files, _ = list_files(paths, fmt)
     started = time.perf_counter()
@@ -212,13 +280,32 @@ def _run(
                     progress=progress,
                     strict=strict,
                     allow_empty=allow_empty,
+                    date_order=date_order or "dmy",  # type: ignore[arg-type]
                 )
             else:
-                report = update(paths, index_dir, fmt, progress=progress, strict=strict)
+                report = update(
+                    paths,
+                    index_dir,
+                    fmt,
+                    progress=progress,
+                    strict=strict,
+                    allow_empty=allow_empty,
+                    date_order=date_order,  # type: ignore[arg-type]
+                )
         except StrictFailure as e:
             _print_report(e.report, index_dir, as_json)
             raise click.ClickException(str(e)) from e
     _print_report(report, index_dir, as_json)
+    if report.unreadable:
+        # The run is done and the index changed, but it did not see everything: a cron
+        # job must hear it (exit 1 would say nothing changed; 2 is a usage error).
+        n = len(report.unreadable)
+        click.echo(
+            f"Error: {_n(n, 'path')} could not be read; what the index held from "
+            f"{'them' if n > 1 else 'it'} was kept",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_UNREAD)
 
 
 def _n(count: int, noun: str) -> str:
@@ -237,7 +324,12 @@ def _print_report(r: RunReport, index_dir: Path, as_json: bool = False) -> None:
     click.echo(
         f"indexed {r.indexed:,}, updated {r.updated:,}, unchanged {r.unchanged:,}, "
         f"removed {r.removed:,}, skipped {len(r.skipped):,}"
+        + (f" ({len(r.unreadable):,} could not be read)" if r.unreadable else "")
     )
+    if r.notes:
+        click.echo("Notes:")
+        for note in r.notes[:200]:
+            click.echo(f"  {note}")
     if r.skipped:
         click.echo("Skipped:")
         for s in r.skipped[:200]:
@@ -257,12 +349,7 @@ def _print_report(r: RunReport, index_dir: Path, as_json: bool = False) -> None:
     help="Indexing processes [default: 2 when there are 2+ cores and 2,000+ articles' worth "
     "of input, else 1].",
 )
-@click.option(
-    "--allow-empty",
-    is_flag=True,
-    help="Replace the live index even if the build read no article (by default an empty "
-    "build keeps it: a source folder that is not mounted must not empty the archive).",
-)
+@date_order_option("dmy", "dmy")
 @report_option
 @index_option
 @engine_errors
@@ -273,6 +360,7 @@ def index_build(
     quiet: bool,
     procs: int | None,
     allow_empty: bool,
+    date_order: str,
     as_json: bool,
     index_dir: Path,
 ) -> None:
@@ -281,9 +369,10 @@ def index_build(
     The previous index keeps answering until the switch; if the build fails or is
     killed, it is left exactly as it was.
     """
+    _check_paths(paths)
     if procs is None:
         procs = _default_procs(paths)
-    _run("build", paths, index_dir, fmt, strict, quiet, procs, as_json, allow_empty)
+    _run("build", paths, index_dir, fmt, strict, quiet, procs, as_json, allow_empty, date_order)
 
 
 def _default_procs(paths: tuple[Path, ...]) -> int:
@@ -304,18 +393,37 @@ def _default_procs(paths: tuple[Path, ...]) -> int:
 
 @index.command("update")
 @source_options
+@date_order_option(None, "the one the index was built with")
 @report_option
 @index_option
 @engine_errors
 def index_update(
-    paths: tuple[Path, ...], fmt: str, strict: bool, quiet: bool, as_json: bool, index_dir: Path
+    paths: tuple[Path, ...],
+    fmt: str,
+    strict: bool,
+    quiet: bool,
+    allow_empty: bool,
+    date_order: str | None,
+    as_json: bool,
+    index_dir: Path,
 ) -> None:
     """Add new and changed articles under PATHS and drop those whose files are gone.
 
     Articles are compared by content hash: unchanged ones are not rewritten. Articles
     indexed from outside PATHS are left alone.
     """
-    _run("update", paths, index_dir, fmt, strict, quiet, as_json=as_json)
+    _check_paths(paths)
+    _run(
+        "update",
+        paths,
+        index_dir,
+        fmt,
+        strict,
+        quiet,
+        as_json=as_json,
+        allow_empty=allow_empty,
+        date_order=date_order,
+    )
 
 
 @index.command("rebuild")
@@ -346,6 +454,7 @@ def index_rebuild(strict: bool, quiet: bool, as_json: bool, index_dir: Path) -> 
         quiet,
         _default_procs(paths),
         as_json,
+        date_order=info.get("date_order") or "dmy",
     )
 
 
@@ -372,12 +481,15 @@ def index_stats_cmd(as_json: bool, index_dir: Path) -> None:
         click.echo(f"Sections:   {top}")
     if info.get("sources"):
         click.echo(f"Sources:    {', '.join(info['sources'])} (format: {info.get('format')})")
+    click.echo(f"Dates:      {info.get('date_order') or 'dmy'} (how 05/04/2023 in pages is read)")
     if last:
         click.echo(
             f"Last run:   {last.get('kind')}: indexed {last.get('indexed', 0):,}, "
             f"updated {last.get('updated', 0):,}, unchanged {last.get('unchanged', 0):,}, "
             f"removed {last.get('removed', 0):,}, skipped {len(info['skipped']):,}"
         )
+    for n in (last.get("notes") or [])[:50]:
+        click.echo(f"  note {n['path']}: {n['message']}")
     for s in info["skipped"][:50]:
         click.echo(f"  skipped {s['path']}: {s['reason']}")
 

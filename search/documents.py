@@ -68,6 +68,9 @@ class ArticleView:
     def to_dict(self) -> dict[str, Any]:
         d = self.article.to_dict()
         d.pop("path", None)  # where the file lives on the server is not the reader's business
+        # ``url`` is the article's page here, as in search results; the original's
+        # address (the Article's ``url``) is ``original_url``.
+        d["original_url"] = self.article.url or None
         d["url"] = f"/articles/{self.article.id}"
         d["more_like_this"] = [a.to_dict() for a in self.more_like_this]
         d["previous"] = self.previous.to_dict() if self.previous else None
@@ -93,6 +96,7 @@ def _article(snap: Snapshot, docnum: int) -> Article:
         previous_title=f.get("previous_title") or "",
         next_title=f.get("next_title") or "",
         content_hash=f.get("content_hash") or "",
+        url=f.get("url") or "",
         **_tags(f.get("tags") or ""),
     )
 

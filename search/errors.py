@@ -11,6 +11,7 @@ __all__ = [
     "InvalidParameter",
     "NewsSearchError",
     "NotFound",
+    "SourceMissing",
 ]
 
 
@@ -50,15 +51,34 @@ class DiskFull(NewsSearchError):
 
 
 class EmptyBuild(NewsSearchError):
-    """A build found no articles where the live index has some; the live one was kept."""
+    """A build or update read no article: nothing was created, replaced or removed."""
 
-    def __init__(self, location: str, live: int, skipped: int) -> None:
+    def __init__(self, location: str, live: int | None, skipped: int, kind: str = "build") -> None:
+        held = f"{live:,} article{'s' if live != 1 else ''}" if live is not None else ""
+        if live is None:
+            outcome = "no index was created"
+        elif kind == "build":
+            outcome = f"the index at {location} ({held}) was kept"
+        else:
+            outcome = f"the index at {location} ({held}) was left as it was"
+        what = "replace it with an empty index" if kind == "build" else "remove what is gone"
+        if live is None:
+            what = "create an empty index"
         super().__init__(
-            f"the build read no articles ({skipped:,} skipped) and the index at {location} "
-            f"holds {live:,}: it was kept; check the paths (a folder not mounted?), or pass "
-            "--allow-empty to replace it with an empty index"
+            f"the {kind} read no articles ({skipped:,} skipped): {outcome}; check the paths "
+            f"(a folder not mounted?), or pass --allow-empty to {what}"
         )
         self.location = location
+
+
+class SourceMissing(NewsSearchError):
+    """A path to read does not exist: nothing was read, the index is untouched."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path}: no such file or folder (nothing was read; the index is untouched)"
+        )
+        self.path = path
 
 
 class IndexLocked(NewsSearchError):

@@ -19,15 +19,33 @@ from typing import Any
 
 from search.errors import InvalidParameter
 from search.querying import find_matches, ranked_matches
+from search.records import TAG_FIELDS
 from search.store import IndexStore, day_date
 
-__all__ = ["EXPORT_FIELDS", "EXPORT_FORMATS", "Export", "check_format", "export", "export_lines"]
+__all__ = [
+    "EXPORT_FIELDS",
+    "EXPORT_FORMATS",
+    "JSONL_FIELDS",
+    "Export",
+    "check_format",
+    "export",
+    "export_lines",
+]
 
 EXPORT_FORMATS = ("csv", "jsonl")
 #: The columns of an export, in order (``body`` only when asked for: it is most of the
-#: bytes).
+#: bytes). ``url`` is the article's original address (empty when its source gave none),
+#: as in the JSON Lines format; ``page_url`` is its page here (``/articles/<id>``).
 EXPORT_FIELDS = (
-    "id", "title", "published", "section", "source", "url", "score", "story", "standfirst",
+    "id", "title", "published", "section", "source", "url", "page_url", "score", "story",
+    "standfirst",
+)  # fmt: skip
+#: What JSON Lines adds to every row, after the columns: the rest of the article, so that
+#: an export (with ``body``) built again is the same archive, field for field. Lists
+#: (related headlines, metadata tags) have no CSV column.
+JSONL_FIELDS = (
+    "crawled", "reading_minutes", "related", "previous_title", "next_title",
+    *(attr for _, attr in TAG_FIELDS),
 )  # fmt: skip
 
 
@@ -76,16 +94,34 @@ def export(
                 "published": day_date(snap.day[docnum]).isoformat(),
                 "section": stored.get("section") or "",
                 "source": stored.get("source") or "",
-                "url": f"/articles/{stored['id']}",
+                "url": stored.get("url") or None,
+                "page_url": f"/articles/{stored['id']}",
                 "score": None if score is None else round(score, 4),
                 "story": snap.story_of.get(docnum) or "",
                 "standfirst": stored.get("standfirst") or "",
             }
             if body:
                 row["body"] = stored.get("body", "")
+            row["crawled"] = stored.get("crawled")
+            row["reading_minutes"] = stored.get("reading_minutes")
+            row["related"] = list(stored.get("related") or [])
+            row["previous_title"] = stored.get("previous_title") or ""
+            row["next_title"] = stored.get("next_title") or ""
+            row.update(_tag_lists(stored.get("tags") or ""))
             yield row
 
     return Export(total=len(m.ids), notes=m.notes, fields=fields, rows=rows())
+
+
+def _tag_lists(stored: str) -> dict[str, list[str]]:
+    """The stored "kind:value,…" metadata as the JSON Lines lists (topics, places…)."""
+    values: dict[str, list[str]] = {attr: [] for _, attr in TAG_FIELDS}
+    attrs = dict(TAG_FIELDS)
+    for item in stored.split(","):
+        kind, _, value = item.partition(":")
+        if value and kind in attrs:
+            values[attrs[kind]].append(value)
+    return values
 
 
 def check_format(fmt: str) -> None:
@@ -108,7 +144,9 @@ def _jsonl(result: Export) -> Iterator[str]:
 
 def _csv(result: Export) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=result.fields, lineterminator="\r\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=result.fields, lineterminator="\r\n", extrasaction="ignore"
+    )
     writer.writeheader()
     for row in result.rows:
         writer.writerow(row)

@@ -16,13 +16,15 @@ own commit, which switches segments by renaming one table-of-contents file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,7 +32,16 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
-from search.articles import Article, Skip, iter_files, read_path
+from search.articles import (
+    DATE_ORDERS,
+    Article,
+    DateOrder,
+    Note,
+    Skip,
+    article_id_for,
+    iter_files,
+    read_path,
+)
 from search.errors import (
     DiskFull,
     EmptyBuild,
@@ -38,6 +49,7 @@ from search.errors import (
     IndexLocked,
     IndexMissing,
     NewsSearchError,
+    SourceMissing,
 )
 from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
 from search.segments import write_index
@@ -50,6 +62,7 @@ __all__ = [
     "build",
     "current_generation",
     "list_files",
+    "page_ids",
     "read_summary",
     "update",
     "writer_holding",
@@ -76,18 +89,34 @@ class RunReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[Skip] = field(default_factory=list)
+    #: What was read but not used (unknown JSON Lines keys…): the articles are indexed.
+    notes: list[Note] = field(default_factory=list)
     seconds: float = 0.0
     generation: str = ""
     articles: int = 0
+    date_order: str = "dmy"
 
     @property
     def articles_per_second(self) -> float:
         done = self.indexed + self.updated + self.unchanged
         return done / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def read(self) -> int:
+        """Articles read this run (indexed, updated or unchanged)."""
+        return self.indexed + self.updated + self.unchanged
+
+    @property
+    def unreadable(self) -> list[Skip]:
+        """The skips of paths that could not be read at all (permissions, I/O): what the
+        index held from under them was kept, and the run did not see everything."""
+        return [s for s in self.skipped if s.unreadable]
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        d["unreadable"] = [s.path for s in self.unreadable]
+        d["notes"] = [{"path": n.path, "message": n.message} for n in self.notes]
         return d
 
 
@@ -96,11 +125,22 @@ class StrictFailure(NewsSearchError):
 
     def __init__(self, report: RunReport) -> None:
         n = len(report.skipped)
+        what = (
+            [f"{n:,} file{'s' if n != 1 else ''} or article{'s' if n != 1 else ''} skipped"]
+            if n
+            else []
+        )
+        if report.notes:
+            k = len(report.notes)
+            what.append(f"{k:,} note{'s' if k != 1 else ''} on what was not used")
         super().__init__(
-            f"{n:,} file{'s' if n != 1 else ''} or article{'s' if n != 1 else ''} skipped "
-            "and --strict was given: the index was left as it was"
+            f"{' and '.join(what)} and --strict was given: the index was left as it was"
         )
         self.report = report
+
+    @staticmethod
+    def applies(report: RunReport) -> bool:
+        return bool(report.skipped or report.notes)
 
 
 # ----------------------------------------------------------------------- locking
@@ -237,6 +277,15 @@ def _now() -> str:
 # --------------------------------------------------------------------- reading in
 
 
+def check_sources(paths: Iterable[str | Path]) -> None:
+    """Raise :class:`SourceMissing` for the first path that does not exist (a dangling
+    link included): a run asked to read what is not there must not read the rest as if
+    it were all, and an update must not take its articles for gone."""
+    for p in paths:
+        if not os.path.exists(p):
+            raise SourceMissing(str(p))
+
+
 def list_files(paths: Iterable[str | Path], fmt: str = "auto") -> tuple[list[Path], list[Skip]]:
     """The files a run will read (absolute paths), and the paths that cannot be read."""
     files: list[Path] = []
@@ -246,17 +295,96 @@ def list_files(paths: Iterable[str | Path], fmt: str = "auto") -> tuple[list[Pat
     return files, skipped
 
 
+#: Files whose articles carry their own ids (JSON Lines, Reuters): never renamed.
+_CONTAINERS = (".jsonl", ".ndjson", ".sgm", ".sgml")
+_MAX_ID = 128
+_SUFFIX = 8
+
+
+def _path_suffix(f: Path, roots: Sequence[str]) -> str:
+    """A short stable tag of a file's path relative to the source root holding it."""
+    root = next((r for r in roots if _under(str(f), [r])), None)
+    rel = os.path.relpath(f, os.path.dirname(root) if root == str(f) else root) if root else str(f)
+    return hashlib.sha1(Path(rel).as_posix().encode("utf-8")).hexdigest()[:_SUFFIX]
+
+
+def page_ids(
+    files: Sequence[Path],
+    roots: Sequence[str],
+    known: Mapping[str, str] | None = None,
+    taken: Collection[str] = (),
+) -> dict[str, str]:
+    """The ids of page files whose name is not theirs alone, by file path.
+
+    A page's id is its file name without extension. When two files of a run share a name
+    (``2023/04/index.txt``, ``2023/05/index.txt``), or the name is ``taken`` by an article
+    the index keeps from elsewhere, each gets ``NAME-XXXXXXXX``: eight hex digits of the
+    SHA-1 of its path relative to its source root. A file the index already holds under
+    such an id (``known``: path -> id) keeps it, so a URL, once given, stays.
+    """
+    known = known or {}
+    groups: dict[str, list[Path]] = {}
+    for f in files:
+        if not f.name.lower().endswith(_CONTAINERS):
+            groups.setdefault(article_id_for(f), []).append(f)
+    out: dict[str, str] = {}
+    for base, group in groups.items():
+        if len(group) == 1 and base not in taken:
+            continue
+        for f in group:
+            kept = known.get(str(f))
+            if kept and (kept == base or kept.startswith(base + "-")) and kept not in taken:
+                out[str(f)] = kept
+            else:
+                out[str(f)] = f"{base[: _MAX_ID - _SUFFIX - 1]}-{_path_suffix(f, roots)}"
+    return out
+
+
+def _live_ids(loc: Path, paths: Collection[str]) -> dict[str, str]:
+    """The ids the live index holds for these file paths (for :func:`page_ids`)."""
+    gen = _live_or_none(loc)
+    if gen is None or not paths:
+        return {}
+    out: dict[str, str] = {}
+    with contextlib.suppress(Exception):  # a damaged live index: fresh ids
+        ix = whoosh_index.open_dir(str(gen))
+        try:
+            with ix.searcher() as s:
+                for p in paths:
+                    doc = s.document(path=p)
+                    if doc and doc.get("id"):
+                        out[p] = doc["id"]
+        finally:
+            ix.close()
+    return out
+
+
 def _articles(
-    files: Sequence[Path], fmt: str, report: RunReport, progress: Progress | None
+    files: Sequence[Path],
+    fmt: str,
+    report: RunReport,
+    progress: Progress | None,
+    ids: Mapping[str, str] | None = None,
+    date_order: DateOrder = "dmy",
 ) -> Iterator[Article]:
-    """Every article in the files, once per id; skips recorded in the report."""
+    """Every article in the files, once per id; skips and notes recorded in the report.
+
+    ``ids`` (from :func:`page_ids`) renames the page files whose names collide.
+    """
+    ids = ids or {}
     seen: dict[str, str] = {}
     count = 0
     for i, f in enumerate(files, start=1):
-        for item in read_path(f, fmt):
+        for item in read_path(f, fmt, date_order, notes=True):
             if isinstance(item, Skip):
                 report.skipped.append(item)
                 continue
+            if isinstance(item, Note):
+                report.notes.append(item)
+                continue
+            new_id = ids.get(item.path)
+            if new_id and item.path == str(f) and item.id == article_id_for(f):
+                item = dataclasses.replace(item, id=new_id)
             first = seen.get(item.id)
             if first is not None:
                 report.skipped.append(
@@ -284,24 +412,31 @@ def build(
     files: Sequence[Path] | None = None,
     strict: bool = False,
     allow_empty: bool = False,
+    date_order: DateOrder = "dmy",
 ) -> RunReport:
     """Index every article under ``paths`` into a new generation and switch to it.
 
     Until the switch the previous generation answers every query; a failure (or a kill)
     before it leaves no trace but a ``.build-*`` folder that the next writer removes.
-    A build that reads no article does not replace a live index that has some (a source
-    folder that is not mounted must not empty the archive) unless ``allow_empty``.
+    A build that reads no article creates or replaces nothing (a source folder that is
+    not mounted must not empty the archive) unless ``allow_empty``. A path that does
+    not exist raises :class:`SourceMissing` before anything is read.
     """
     loc = Path(location)
-    report = RunReport(kind="build")
+    _check_date_order(date_order)
+    report = RunReport(kind="build", date_order=date_order)
     started = time.perf_counter()
     paths = list(paths)
+    check_sources(paths)
+    roots = [os.path.abspath(p) for p in paths]
     with writer_lock(loc):
         if files is None:
             files, missing = list_files(paths, fmt)
         else:
             missing = []
         report.skipped.extend(missing)
+        colliding = page_ids(files, roots)
+        ids = page_ids(files, roots, _live_ids(loc, colliding.keys())) if colliding else {}
         tmp = loc / f"{BUILD_PREFIX}{os.getpid()}"
         tmp.mkdir()
         try:
@@ -310,12 +445,12 @@ def build(
             sketches: list[Sketch] = []
 
             def documents() -> Iterator[dict[str, Any]]:
-                for article in _articles(files, fmt, report, progress):
+                for article in _articles(files, fmt, report, progress, ids, date_order):
                     sk = _sketch(article)
                     sketches.append(sk)
                     yield article_document(article, encode(sk.hashes))
                     report.indexed += 1
-                if strict and report.skipped:
+                if strict and StrictFailure.applies(report):
                     raise StrictFailure(report)
 
             write_index(str(tmp), documents(), procs=procs, limitmb=limitmb)
@@ -325,8 +460,8 @@ def build(
             toc_generation = ix.latest_generation()
             ix.close()
             previous = _live_or_none(loc)
-            live = int(read_summary(previous).get("articles") or 0) if previous else 0
-            if report.articles == 0 and live > 0 and not allow_empty:
+            if report.articles == 0 and not allow_empty:
+                live = int(read_summary(previous).get("articles") or 0) if previous else None
                 raise EmptyBuild(str(loc), live, len(report.skipped))
             number = 1 + max((_generation_number(p) for p in loc.glob(GEN_PREFIX + "*")), default=0)
             gen = loc / f"{GEN_PREFIX}{number:06d}"
@@ -338,8 +473,9 @@ def build(
                     "schema_version": SCHEMA_VERSION,
                     "built_at": _now(),
                     "updated_at": None,
-                    "sources": [os.path.abspath(p) for p in paths],
+                    "sources": roots,
                     "format": fmt,
+                    "date_order": date_order,
                     "articles": report.articles,
                     # Which table of contents these figures describe (see index check).
                     "toc_generation": toc_generation,
@@ -356,6 +492,11 @@ def build(
         _switch_to(loc, gen)
         _prune_generations(loc, [gen] + ([previous] if previous else []))
     return report
+
+
+def _check_date_order(date_order: str) -> None:
+    if date_order not in DATE_ORDERS:
+        raise ValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}")
 
 
 def _sketch(article: Article) -> Sketch:
@@ -409,17 +550,30 @@ def update(
     progress: Progress | None = None,
     files: Sequence[Path] | None = None,
     strict: bool = False,
+    allow_empty: bool = False,
+    date_order: DateOrder | None = None,
 ) -> RunReport:
     """Bring the live index in line with ``paths``: add new articles, replace changed
     ones (by content hash), and remove articles that came from under ``paths`` but are
     no longer there. Unchanged articles are not rewritten.
+
+    An update that reads no article changes nothing (raises :class:`EmptyBuild`) unless
+    ``allow_empty``; what the index holds from a path that could not be read is kept.
+    ``date_order`` defaults to the one the index was built with.
     """
     loc = Path(location)
     report = RunReport(kind="update")
     started = time.perf_counter()
+    paths = list(paths)
+    check_sources(paths)
     roots = [os.path.abspath(p) for p in paths]
     with writer_lock(loc):
         gen = current_generation(loc)
+        if date_order is None:
+            recorded = read_summary(gen).get("date_order")
+            date_order = recorded if recorded in DATE_ORDERS else "dmy"
+        _check_date_order(date_order)
+        report.date_order = date_order
         if files is None:
             files, missing = list_files(roots, fmt)
         else:
@@ -439,16 +593,29 @@ def update(
             for f in s.reader().all_stored_fields():
                 existing[f["id"]] = (f.get("content_hash", ""), f.get("path", ""))
                 stored_sketches[f["id"]] = (f.get("published"), f.get("sketch"))
+        listed = {str(f) for f in files}
+        unlisted = sorted(s.path for s in missing if s.unreadable)
+        # Ids the index keeps whatever this run reads: from files not read this time
+        # that stay (outside PATHS, or under a folder that could not be listed).
+        taken = {
+            art_id
+            for art_id, (_, path) in existing.items()
+            if path not in listed and (not _under(path, roots) or _under(path, unlisted))
+        }
+        known = {path: art_id for art_id, (_, path) in existing.items() if path in listed}
+        ids = page_ids(files, roots, known, taken)
         writer = ix.writer()
         seen: set[str] = set()
         committed = False
         try:
-            for article in _articles(files, fmt, report, progress):
+            for article in _articles(files, fmt, report, progress, ids, date_order):
                 seen.add(article.id)
                 old = existing.get(article.id)
                 if old is None or old[0] != article.content_hash or old[1] != article.path:
                     sk = new_sketches[article.id] = _sketch(article)
                     document = article_document(article, encode(sk.hashes))
+                    # An index of an earlier version may lack a newer stored field (url).
+                    document = {k: v for k, v in document.items() if k in ix.schema}
                     if old is None:
                         writer.add_document(**document)
                         report.indexed += 1
@@ -465,8 +632,10 @@ def update(
                     writer.delete_by_term("id", art_id)
                     stored_sketches.pop(art_id, None)
                     report.removed += 1
-            if strict and report.skipped:
+            if strict and StrictFailure.applies(report):
                 raise StrictFailure(report)
+            if report.read == 0 and not allow_empty:
+                raise EmptyBuild(str(loc), ix.doc_count(), len(report.skipped), "update")
             if report.indexed or report.updated or report.removed:
                 # Whoosh writes the new segment, then renames a new table of contents
                 # into place: until that rename, readers see the index as it was.
@@ -501,6 +670,7 @@ def update(
                 "updated_at": _now(),
                 "articles": report.articles,
                 "toc_generation": toc_generation,
+                "date_order": date_order,
                 "last_run": report.to_dict(),
             }
         )

@@ -100,9 +100,12 @@ class Hit:
     story: str | None = None
     #: How many other matching articles are copies of this one (shown as one hit).
     versions: int = 0
+    #: The article's original address (http/https) where its source gave one, else "".
+    original_url: str = ""
 
     @property
     def url(self) -> str:
+        """The article's page here (``original_url`` is where it was first published)."""
         return f"/articles/{self.id}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,6 +116,7 @@ class Hit:
             "section": self.section,
             "source": self.source,
             "url": self.url,
+            "original_url": self.original_url or None,
             "score": None if self.score is None else round(self.score, 4),
             "snippet": str(self.snippet),
             "story": self.story,
@@ -567,6 +571,7 @@ def search(
                 snippet=snippet,
                 story=snap.story_of.get(docnum),
                 versions=versions.get(snap.story_of.get(docnum, ""), 1) - 1,
+                original_url=f.get("url") or "",
             )
         )
 

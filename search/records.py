@@ -10,7 +10,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-__all__ = ["MAX_CONTAINER_BYTES", "MAX_FILE_BYTES", "TAG_FIELDS", "Article", "Skip"]
+__all__ = [
+    "MAX_CONTAINER_BYTES",
+    "MAX_FILE_BYTES",
+    "TAG_FIELDS",
+    "Article",
+    "Note",
+    "Skip",
+]
 
 #: The metadata facets (singular, as in ``topic=coffee``) and the Article field of each.
 TAG_FIELDS: tuple[tuple[str, str], ...] = (
@@ -50,6 +57,8 @@ class Article:
     people: tuple[str, ...] = ()
     orgs: tuple[str, ...] = ()
     exchanges: tuple[str, ...] = ()
+    #: The article's original address (http or https), where the source gives one.
+    url: str = ""
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +83,8 @@ class Article:
         ]
         for kind, values in self.tags().items():  # absent for articles without any
             own += [f"{kind}:{v}" for v in values]
+        if self.url:  # absent for articles without one, whose hashes stay as they were
+            own.append(f"url:{self.url}")
         h = hashlib.sha256()
         for part in own:
             h.update(part.encode("utf-8"))
@@ -108,6 +119,22 @@ class Skip:
 
     path: str
     reason: str
+    #: True when the path could not be read at all (permissions, I/O): what the index
+    #: holds from under it is kept, and the run's exit code says something was not read.
+    #: False for what was read and is not an article (binary, no date, a bad record).
+    unreadable: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a reader read but did not use, and says so (one line): not a skip, the
+    articles are indexed, but nothing is silently dropped (``--strict`` fails on it)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"

@@ -180,6 +180,11 @@ class ArticleSchema(SchemaClass):  # type: ignore[misc]
     related = STORED()
     previous_title = STORED()
     next_title = STORED()
+    #: Stored only: the original's address, a link on the article page and in the JSON
+    #: and exports; never searched (an address is not words a reader looks for), and not
+    #: a column (nothing filters or counts by it). Indexes built before it lack the field:
+    #: they read as articles without one, and ``update`` leaves it out of their documents.
+    url = STORED()
 
 
 def ym_of(d: date) -> int:
@@ -206,5 +211,6 @@ def article_document(a: Article, sketch: bytes = b"") -> dict[str, Any]:
         "related": list(a.related),
         "previous_title": a.previous_title,
         "next_title": a.next_title,
+        "url": a.url or None,
         "tags": ",".join(f"{kind}:{v}" for kind, values in a.tags().items() for v in values),
     }

@@ -45,6 +45,7 @@ def index_stats(location: str | Path) -> dict[str, Any]:
         "updated_at": summary.get("updated_at"),
         "sources": summary.get("sources") or [],
         "format": summary.get("format"),
+        "date_order": summary.get("date_order") or "dmy",
         "schema_version": summary.get("schema_version"),
         "last_run": last,
         "skipped": last.get("skipped", []),

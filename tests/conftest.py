@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -21,6 +23,20 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = FIXTURES / "seed.txt"
 SHARED = ROOT.parent / "shared"
 REUTERS = SHARED / "corpora" / "reuters21578"
+
+#: As root, read permissions mean nothing: drop the capabilities that bypass them.
+WITHOUT_ROOT_READS = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def cli(*args: str, honour_permissions: bool = False) -> subprocess.CompletedProcess[str]:
+    """``news-search ARGS`` in a new process, as it is run by hand (``honour_permissions``:
+    without root's power to read what it may not, so that ``chmod 000`` means it)."""
+    prefix = WITHOUT_ROOT_READS if honour_permissions and os.geteuid() == 0 else []
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "search.cli", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
 
 needs_reuters = pytest.mark.skipif(
     not REUTERS.is_dir(), reason=f"Reuters-21578 is not at {REUTERS} (../shared is absent)"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -10,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.indexing import writer_lock
-from tests.conftest import SEED, page
+from search.indexing import current_generation, writer_lock
+from tests.conftest import ROOT, SEED, WITHOUT_ROOT_READS, cli, page
 
 
 @pytest.fixture
@@ -261,3 +264,191 @@ def test_check_healthy_then_damaged(runner: CliRunner, archive: Path, tmp_path: 
     assert result.exit_code == 1
     assert "FAIL  summary  the summary says 3 articles, the index holds 2" in result.output
     assert result.output.splitlines()[-1].startswith(f"{index}: NOT healthy")
+
+
+# ------------------------------------------- no article lost, no failure hidden
+
+
+@pytest.mark.parametrize("unlistable", ["b", "b/deep"])
+def test_update_keeps_the_articles_of_a_folder_it_cannot_list(
+    tmp_path: Path, unlistable: str
+) -> None:
+    src = tmp_path / "archive"
+    for sub, title in (("a", "Alpha story"), ("b", "Beta story"), ("b/deep", "Deep story")):
+        (src / sub).mkdir(parents=True)
+        (src / sub / f"{title.split()[0].lower()}.txt").write_text(page(title=title))
+    index = tmp_path / "index"
+    assert cli("index", "build", str(src), "--index", str(index)).returncode == 0
+    folder = src / unlistable
+    folder.chmod(0)
+    try:
+        if (
+            subprocess.run([*WITHOUT_ROOT_READS, "ls", str(folder)], capture_output=True).returncode
+            == 0
+        ):
+            pytest.skip("cannot drop root's power to read an unreadable folder here (setpriv)")
+        r = cli("index", "update", str(src), "--index", str(index), honour_permissions=True)
+    finally:
+        folder.chmod(0o755)
+    kept = 1 if unlistable == "b" else 2
+    lines = r.stdout.splitlines()
+    assert r.returncode == 3, r.stderr
+    assert lines[1:] == [
+        f"indexed 0, updated 0, unchanged {kept}, removed 0, skipped 1 (1 could not be read)",
+        "Skipped:",
+        f"  {folder}: folder cannot be read (Permission denied)",
+    ]
+    assert r.stderr == "Error: 1 path could not be read; what the index held from it was kept\n"
+    stats = json.loads(cli("index", "stats", "--json", "--index", str(index)).stdout)
+    assert stats["articles"] == 3 and stats["last_run"]["unreadable"] == [str(folder)]
+    # Readable again, the next update is complete and exits 0.
+    r = cli("index", "update", str(src), "--index", str(index))
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.splitlines()[1] == "indexed 0, updated 0, unchanged 3, removed 0, skipped 0"
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error(
+    runner: CliRunner, archive: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    assert (
+        runner.invoke(main, ["index", "build", str(archive), "--index", str(index)]).exit_code == 0
+    )
+    before = sorted(os.listdir(current_generation(index)))
+    nope = tmp_path / "nope"
+    for command in ("build", "update"):
+        r = runner.invoke(main, ["index", command, str(archive), str(nope), "--index", str(index)])
+        assert r.exit_code == 2
+        assert r.output == f"Error: Invalid value for 'PATHS...': Path '{nope}' does not exist.\n"
+    assert current_generation(index).name == "gen-000001"
+    assert sorted(os.listdir(current_generation(index))) == before
+
+
+def test_a_run_that_reads_no_article_fails_and_creates_nothing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "broken.txt").write_bytes(b"\x00\x01binary")
+    index = tmp_path / "index"
+    r = runner.invoke(main, ["index", "build", str(src), "--index", str(index)])
+    assert r.exit_code == 1
+    assert r.output == (
+        "Error: the build read no articles (1 skipped): no index was created; check the paths "
+        "(a folder not mounted?), or pass --allow-empty to create an empty index\n"
+    )
+    assert not (index / "current").exists() and not list(index.glob("gen-*"))
+    r = runner.invoke(main, ["index", "build", str(src), "--index", str(index), "--allow-empty"])
+    assert r.exit_code == 0 and "the index now holds 0." in r.output
+    r = runner.invoke(main, ["index", "update", str(src), "--index", str(index)])
+    assert r.exit_code == 1
+    assert r.output == (
+        f"Error: the update read no articles (1 skipped): the index at {index} (0 articles) "
+        "was left as it was; check the paths (a folder not mounted?), or pass --allow-empty "
+        "to remove what is gone\n"
+    )
+    r = runner.invoke(main, ["index", "update", str(src), "--index", str(index), "--allow-empty"])
+    assert r.exit_code == 0, r.output
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``news-search export | head -1``: the reader stops; we end at once, silently, 0."""
+    src = tmp_path / "big.jsonl"
+    with open(src, "w") as f:
+        for i in range(3000):
+            f.write(json.dumps({"id": f"a{i}", "title": f"Story {i}", "published": "2023-01-01",
+                                "body": f"Paragraph {i} " + "words " * 40}) + "\n")  # fmt: skip
+    index = tmp_path / "index"
+    assert cli("index", "build", str(src), "--index", str(index)).returncode == 0
+    for command in (["export", "--body"], ["query", "story", "--per-page", "100", "--json"]):
+        p = subprocess.Popen(
+            [sys.executable, "-m", "search.cli", *command, "--index", str(index)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert p.stdout is not None and p.stderr is not None
+        assert p.stdout.readline()
+        p.stdout.close()
+        err = p.stderr.read()
+        p.stderr.close()
+        assert (p.wait(timeout=60), err) == (0, b""), command
+
+
+def test_date_order_is_recorded_reused_and_reported(
+    runner: CliRunner, archive: Path, tmp_path: Path
+) -> None:
+    index = str(tmp_path / "index")
+
+    def run(*args: str) -> dict[str, object]:
+        r = runner.invoke(main, [*args, "--index", index, "--json"])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)  # type: ignore[no-any-return]
+
+    assert run("index", "build", str(archive), "--date-order", "mdy")["date_order"] == "mdy"
+    assert run("index", "stats")["date_order"] == "mdy"
+    text = runner.invoke(main, ["index", "stats", "--index", index]).output
+    assert "Dates:      mdy (how 05/04/2023 in pages is read)\n" in text
+    assert run("index", "update", str(archive))["date_order"] == "mdy"  # as the index was built
+    assert run("index", "rebuild")["date_order"] == "mdy"
+    assert run("index", "build", str(archive))["date_order"] == "dmy"  # the default
+    bad = runner.invoke(main, ["index", "build", str(archive), "--date-order", "ymd"])
+    assert bad.exit_code == 2 and "'ymd' is not one of 'dmy', 'mdy'" in bad.output
+
+
+@pytest.mark.xfail(
+    reason="the page reader does not read numeric dates yet (search/readers/pages.py and "
+    "dates.py are being rewritten); --date-order already reaches read_path",
+    strict=False,
+)
+def test_date_order_decides_an_ambiguous_page_date(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(page(title="Ambiguous date", published="05/04/2023"))
+    for order, day in (("dmy", "2023-04-05"), ("mdy", "2023-05-04")):
+        index = str(tmp_path / order)
+        r = runner.invoke(
+            main, ["index", "build", str(src), "--date-order", order, "--index", index]
+        )
+        assert r.exit_code == 0, r.output
+        assert (
+            json.loads(runner.invoke(main, ["index", "stats", "--json", "--index", index]).output)[
+                "date_from"
+            ]
+            == day
+        )
+
+
+def test_unknown_json_lines_keys_are_noted_and_strict_fails(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    src = tmp_path / "export.jsonl"
+    src.write_text(
+        json.dumps({"id": "a", "title": "T", "published": "2023-01-01", "text": "Body",
+                    "headline": "H"}) + "\n",
+    )  # fmt: skip
+    index = str(tmp_path / "index")
+    r = runner.invoke(main, ["index", "build", str(src), "--index", index])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[1:] == [
+        "indexed 1, updated 0, unchanged 0, removed 0, skipped 0",
+        "Notes:",
+        f"  {src}: unknown keys ignored: text (did you mean body?), headline (did you mean title?)",
+    ]
+    report = json.loads(runner.invoke(main, ["index", "update", str(src), "--index", index,
+                                              "--json"]).output)  # fmt: skip
+    assert report["notes"] == [{"path": str(src), "message": "unknown keys ignored: text (did "
+                                "you mean body?), headline (did you mean title?)"}]  # fmt: skip
+    stats = runner.invoke(main, ["index", "stats", "--index", index]).output
+    assert f"  note {src}: unknown keys ignored: text (did you mean body?)" in stats
+    src.write_text(src.read_text() + json.dumps({"id": "b", "title": "T2", "published": "2023-01-02",
+                                                 "summary": "S"}) + "\n")  # fmt: skip
+    r = runner.invoke(main, ["index", "update", str(src), "--index", index, "--strict"])
+    assert r.exit_code == 1
+    assert r.output.splitlines()[-1] == (
+        "Error: 1 note on what was not used and --strict was given: the index was left as it was"
+    )
+    assert (
+        json.loads(runner.invoke(main, ["index", "stats", "--json", "--index", index]).output)[
+            "articles"
+        ]
+        == 1
+    )

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,20 +18,8 @@ import requests
 from search.indexing import build, current_generation, list_files, update
 from search.querying import search
 from search.store import IndexStore
-from tests.conftest import ROOT, page
+from tests.conftest import cli, page
 from tests.live import Server
-
-#: As root, read permissions mean nothing: drop the capabilities that bypass them.
-WITHOUT_ROOT_READS = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
-
-
-def cli(*args: str, honour_permissions: bool = False) -> subprocess.CompletedProcess[str]:
-    """``news-search ARGS`` in a new process, as it is run by hand."""
-    prefix = WITHOUT_ROOT_READS if honour_permissions and os.geteuid() == 0 else []
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "search.cli", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
 
 
 def _articles(src: Path, n: int, word: str = "story") -> None:
@@ -193,11 +180,14 @@ def test_unreadable_and_looping_files_are_skipped_with_reasons(tmp_path: Path) -
     (src / "dangling.txt").symlink_to(tmp_path / "gone.txt")
     location = tmp_path / "index"
     r = cli("index", "build", str(src), "--index", str(location), "--json", honour_permissions=True)
-    assert r.returncode == 0, r.stderr
+    # Built, but two paths could not be read: exit 3, saying so.
+    assert r.returncode == 3, r.stderr
+    assert r.stderr == "Error: 2 paths could not be read; what the index held from them was kept\n"
     report = json.loads(r.stdout)
     reasons = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
     assert set(reasons) == {"secret.txt", "loop", "b", "dangling.txt"}, reasons
     assert "Permission denied" in reasons["secret.txt"]
+    assert sorted(Path(p).name for p in report["unreadable"]) == ["dangling.txt", "secret.txt"]
     assert "No such file" in reasons["dangling.txt"]
     assert (
         reasons["loop"]
@@ -270,21 +260,28 @@ def test_two_updates_at_the_same_moment(tmp_path: Path) -> None:
 
 
 def test_a_missing_source_folder_never_empties_the_archive(tmp_path: Path) -> None:
-    """A source folder that is not there (an unmounted disk) is skipped with its reason;
-    neither a build nor an update takes the archive's articles away because of it."""
+    """A source folder that is not there is a usage error (exit 2); one that is there but
+    empty (an unmounted disk's mount point) reads no article, which fails (exit 1): neither
+    a build nor an update takes the archive's articles away because of it."""
     src = tmp_path / "mnt" / "archive"
     _articles(src, 40)
     location = tmp_path / "index"
     build([src], location)
-    src.rename(tmp_path / "elsewhere")  # "unmounted"
+    src.rename(tmp_path / "elsewhere")  # gone
+    for command in ("build", "update"):
+        r = cli("index", command, str(src), "--index", str(location), "--quiet")
+        assert (r.returncode, r.stdout) == (2, ""), r.stderr
+        assert r.stderr == f"Error: Invalid value for 'PATHS...': Path '{src}' does not exist.\n"
+    src.mkdir()  # "unmounted": the mount point is there, empty
     r = cli("index", "build", str(src), "--index", str(location), "--quiet")
     assert r.returncode == 1
     (line,) = r.stderr.strip().splitlines()
-    assert line.startswith("Error: the build read no articles (1 skipped)") and "holds 40" in line
+    assert line.startswith("Error: the build read no articles (0 skipped)")
+    assert "(40 articles) was kept" in line
     assert "--allow-empty" in line and not list(location.glob(".build-*"))
     r = cli("index", "update", str(src), "--index", str(location), "--json")
-    report = json.loads(r.stdout)
-    assert (report["removed"], report["skipped"][0]["reason"]) == (0, "no such file or folder")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.startswith("Error: the update read no articles (0 skipped)")
     assert search("record", index=IndexStore(location)).total == 40
     # Asked for explicitly, an empty build does replace it.
     r = cli("index", "build", str(src), "--index", str(location), "--quiet", "--allow-empty")

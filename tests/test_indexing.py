@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -103,6 +105,7 @@ def test_update_keeps_articles_of_files_it_could_not_read(tmp_path: Path) -> Non
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.txt").write_text(page(title="Precious story"))
+    (src / "b.txt").write_text(page(title="Another story"))  # an update that reads none fails
     location = tmp_path / "index"
     build([src], location)
     (src / "a.txt").write_bytes(b"\x00garbage")
@@ -265,3 +268,48 @@ def test_an_index_of_an_older_schema_is_flagged(
     with caplog.at_level("WARNING", logger="news_search"):
         IndexStore(location).snapshot()
     assert "built with schema 1" in caplog.text and "news-search index rebuild" in caplog.text
+
+
+def _h(rel: str) -> str:
+    return hashlib.sha1(rel.encode()).hexdigest()[:8]
+
+
+def _ids(location: Path) -> list[str]:
+    return sorted(h.id for h in search("", per_page=100, index=location).hits)
+
+
+def test_files_with_the_same_name_in_different_folders_are_two_articles(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for month, title in (("04", "April story"), ("05", "May story")):
+        (src / "2023" / month).mkdir(parents=True)
+        (src / "2023" / month / "index.txt").write_text(page(title=title))
+    (src / "unique-name.txt").write_text(page(title="Lone story"))
+    location = tmp_path / "index"
+    report = build([src], location)
+    assert (report.indexed, report.skipped) == (3, [])
+    expected = sorted([f"index-{_h('2023/04/index.txt')}", f"index-{_h('2023/05/index.txt')}",
+                       "unique-name"])  # fmt: skip
+    assert _ids(location) == expected  # a unique name keeps its id: existing URLs stay
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", i) for i in expected)
+    assert build([src], location).indexed == 3 and _ids(location) == expected  # stable
+    report = update([src], location)
+    assert (report.unchanged, report.indexed, report.removed) == (3, 0, 0)
+    assert _ids(location) == expected
+
+
+def test_a_name_that_comes_to_collide_keeps_its_url(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "2023" / "04").mkdir(parents=True)
+    (src / "2023" / "04" / "index.txt").write_text(page(title="April story"))
+    location = tmp_path / "index"
+    build([src], location)
+    assert _ids(location) == ["index"]
+    (src / "2023" / "05").mkdir()
+    (src / "2023" / "05" / "index.txt").write_text(page(title="May story"))
+    report = update([src], location)
+    assert (report.indexed, report.unchanged, report.skipped) == (1, 1, [])
+    expected = ["index", f"index-{_h('2023/05/index.txt')}"]
+    assert _ids(location) == expected
+    # A later build, and an update of the one folder, give the same ids.
+    assert build([src], location).indexed == 2 and _ids(location) == expected
+    assert update([src / "2023" / "05"], location).unchanged == 1 and _ids(location) == expected

@@ -57,6 +57,12 @@ FACET_LIST = {
         "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}},
     },
 }
+ORIGINAL_URL = {
+    "type": ["string", "null"],
+    "format": "uri",
+    "description": "The article's original address (http or https) where its source gave "
+    "one; `url` is its page here.",
+}
 LINK = {
     "type": "object",
     "required": ["id", "title", "published", "url"],
@@ -273,7 +279,8 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "published": {"type": "string", "format": "date"},
                         "section": {"type": "string"},
                         "source": {"type": "string"},
-                        "url": {"type": "string"},
+                        "url": {"type": "string", "description": "The article's page here."},
+                        "original_url": ORIGINAL_URL,
                         "score": {"type": ["number", "null"]},
                         "story": {
                             "type": ["string", "null"],
@@ -356,7 +363,8 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "previous_title": {"type": "string"},
                         "next_title": {"type": "string"},
                         "content_hash": {"type": "string"},
-                        "url": {"type": "string"},
+                        "url": {"type": "string", "description": "The article's page here."},
+                        "original_url": ORIGINAL_URL,
                         "more_like_this": {"type": "array", "items": LINK},
                         "previous": {"oneOf": [LINK, {"type": "null"}]},
                         "next": {"oneOf": [LINK, {"type": "null"}]},
