@@ -71,8 +71,8 @@ def test_api_search_shape(client: FlaskClient) -> None:
                               "half_life", "match"]  # fmt: skip
     assert data["total"] == 2
     hit = data["results"][0]
-    assert set(hit) == {"id", "title", "published", "section", "source", "url", "score", "snippet",
-                        "story", "versions"}  # fmt: skip
+    assert set(hit) == {"id", "title", "published", "section", "source", "url", "original_url",
+                        "score", "snippet", "story", "versions"}  # fmt: skip
     assert hit["url"] == f"/articles/{hit['id']}"
     assert "<mark>" in hit["snippet"]
     assert data["facets"]["year"] == [{"value": "2022", "count": 1}, {"value": "2023", "count": 1}]
