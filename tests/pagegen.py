@@ -910,8 +910,10 @@ def render(
     between: dict[int, list[str]] = {}
     after = list(related)
     if related_place == "between":
-        for r in related:
-            between.setdefault(noise.randint(1, len(body) - 1), []).append(r)
+        # in page order: the truth lists them as a reader meets them
+        spots = sorted(noise.randint(1, len(body) - 1) for _ in related)
+        for spot, r in zip(spots, related, strict=True):
+            between.setdefault(spot, []).append(r)
         after = []
 
     for i, p in enumerate(body):

@@ -128,6 +128,9 @@ def test_the_truth_is_what_the_page_shows() -> None:
         rest = "\n".join(blocks)
         for t in (*exp["related"], exp["previous_title"], exp["next_title"], exp["section"]):
             assert t in rest, (t, page.variations)
+        pos = 0
+        for t in exp["related"]:  # in page order (index raises when one comes too soon)
+            pos = text.index(t, pos) + len(t)
 
 
 @needs_corpora
