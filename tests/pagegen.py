@@ -72,8 +72,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CORPORA",
     "FIELDS",
+    "GROUPS",
     "SHARED",
     "Choices",
+    "IsolatedChoices",
     "RandomChoices",
     "RenderedPage",
     "Story",
@@ -109,6 +111,9 @@ FIELDS: tuple[str, ...] = (
 )
 
 T = TypeVar("T")
+
+#: Scrape dates are never later than this (no page is scraped in the future).
+LATEST_SCRAPE = date(2025, 12, 31)
 
 
 # ---------------------------------------------------------------- the source stories
@@ -166,6 +171,8 @@ _CREDIT_LIKE = re.compile(r"(?i),\s*reports\b")
 
 def _date_like(text: str) -> bool:
     """Nothing but a date (numbers, month and weekday names, a label, a time)."""
+    if len(text) > 80:  # a written date, even with a weekday, label and time, is short
+        return False
     toks = re.findall(r"[A-Za-z]+|\d+", text)
     return (
         bool(toks)
@@ -179,7 +186,7 @@ def _ambiguous(text: str) -> bool:
     return (
         not text
         or _date_like(text)
-        or bool(_READING_LIKE.fullmatch(text))
+        or (len(text) < 80 and bool(_READING_LIKE.fullmatch(text)))
         or bool(_LABEL_START.match(text))
     )
 
@@ -282,6 +289,59 @@ class RandomChoices:
 
     def integer(self, name: str, lo: int, hi: int) -> int:
         return self.rng.randint(lo, hi)
+
+
+#: The groups of choices that vary together when one kind is measured alone (the
+#: choices a kind needs to show at all come with it: ``label.related`` needs ``related``).
+GROUPS: dict[str, frozenset[str]] = {
+    name: frozenset(kinds)
+    for name, kinds in {
+        "date.pub": ("date.pub", "date.order"),
+        "date.pub_label": ("date.pub_label",),
+        "date.pub_time": ("date.pub_time",),
+        "date.crawled": ("date.crawled", "date.crawled_time", "date.order", "crawled.days"),
+        "label.today": ("label.today",),
+        "header": ("header.today", "header.reading", "header.layout"),
+        "reading": ("reading", "reading.case", "reading.minutes"),
+        "headline": ("headline",),
+        "standfirst": ("credit", "outlet", "standfirst.extra"),
+        "body": ("body.length", "body.labelwords", "body.labelword", "body.labelword_at"),
+        "related": ("related", "related.place", "related.layout", "label.related"),
+        "prevnext": ("prevnext", "prevnext.layout", "label.prevnext", "prevnext.separator"),
+        "latest": (
+            "section",
+            "section.name",
+            "label.latest.punct",
+            "label.latest.case",
+            "teasers",
+            "teasers.latest",
+        ),
+        "gototop": ("gototop", "gototop.place"),
+        "dontmiss": ("dontmiss", "dontmiss.form", "label.dontmiss", "teasers.dontmiss"),
+        "whitespace": ("ws.blank", "ws.trailing", "ws.indent", "file.start", "file.end"),
+        "wrap": ("wrap", "wrap.width"),
+        "encoding": ("encoding",),
+        "eol": ("eol",),
+    }.items()
+}
+#: Choices made at random in every page, isolated or not (which story, where noise falls).
+ALWAYS_RANDOM = frozenset({"noise.seed"})
+
+
+class IsolatedChoices(RandomChoices):
+    """Random choices for one group only; every other choice is its first option, the
+    seed page's layout. Failures then belong to that group alone."""
+
+    def __init__(self, rng: random.Random, group: str) -> None:
+        super().__init__(rng)
+        self.group = group
+        self.vary = GROUPS[group] | ALWAYS_RANDOM
+
+    def choice(self, name: str, options: Sequence[T]) -> T:
+        return super().choice(name, options) if name in self.vary else options[0]
+
+    def integer(self, name: str, lo: int, hi: int) -> int:
+        return super().integer(name, lo, hi) if name in self.vary else lo
 
 
 class DrawChoices:
@@ -566,6 +626,16 @@ class RenderedPage:
     variations: list[str]
     story: str = ""
     text: str = field(default="", repr=False)
+    #: The group varied alone (see :data:`GROUPS`), or None when every choice varied.
+    isolated: str | None = None
+
+    def counted_variations(self) -> list[str]:
+        """The variations a failure is put down to: all, or those of the isolated group."""
+        if self.isolated is None:
+            return self.variations
+        kinds = GROUPS[self.isolated]
+        own = [v for v in self.variations if v.split("=", 1)[0].removesuffix(".actual") in kinds]
+        return [f"isolated={self.isolated}", *own]
 
 
 class _Doc:
@@ -693,7 +763,8 @@ def render(
     crawled: date | None = None
     today_line = ""
     if has_today:
-        crawled = published + timedelta(days=ch.integer("crawled.days", 0, 14000))
+        latest = max(0, min(14000, (LATEST_SCRAPE - published).days))
+        crawled = published + timedelta(days=ch.integer("crawled.days", 0, latest))
         label = TODAY_LABELS[pick("label.today", list(TODAY_LABELS))]
         form = pick("date.crawled", list(DATE_FORMS))
         t = "none"
@@ -720,7 +791,8 @@ def render(
             "title": reading_line.title(),
         }[case]
 
-    layout = pick("header.layout", ["consecutive", "blank-separated", "reading-first"])
+    layouts = ["consecutive", "blank-separated"]
+    layout = pick("header.layout", [*layouts, "reading-first"] if reading_line else layouts)
     header = [today_line] if today_line else []
     if layout == "reading-first" and reading_line:
         header += [reading_line, pub_line]
@@ -778,6 +850,10 @@ def render(
             note("related.place.actual", "after")
     related_layout = pick("related.layout", ["blank-lines", "consecutive"]) if related else ""
     related_label = RELATED_LABELS[pick("label.related", list(RELATED_LABELS))] if related else ""
+    if related_place == "glued" and related_label == RELATED_LABELS["bare-upper"]:
+        # A bare label run on under a paragraph would read as the paragraph's own text.
+        related_place = "after"
+        note("related.place.actual", "after")
 
     prevnext = pick("prevnext", ["both", "previous", "next", "none"])
     pn = others(2)
@@ -787,13 +863,16 @@ def render(
     if prevnext != "none":
         pn_layout = pick("prevnext.layout", ["next-line", "same-block", "separator"])
         pn_case = pick("label.prevnext", list(PREVNEXT_CASES))
-    pn_sep = ch.choice("prevnext.separator", PREVNEXT_SEPARATORS)
+    pn_sep = ""
+    if pn_layout == "separator":
+        pn_sep = ch.choice("prevnext.separator", PREVNEXT_SEPARATORS)
+        note("prevnext.separator", repr(pn_sep))
 
     section = ""
     if pick("section", ["present", "absent"]) == "present":
         section = pick("section.name", SECTIONS)
     teaser_shape = pick("teasers", ["pairs", "same-block", "long-paragraphs", "titles-only"])
-    gototop_form = pick("gototop", ["absent", *GOTOTOP])
+    gototop_form = pick("gototop", [*GOTOTOP, "absent"])
     gototop_place = "own-paragraph"
     if gototop_form != "absent":
         gototop_place = pick("gototop.place", ["next-line", "same-line", "own-paragraph"])
@@ -831,8 +910,10 @@ def render(
     between: dict[int, list[str]] = {}
     after = list(related)
     if related_place == "between":
-        for r in related:
-            between.setdefault(noise.randint(1, len(body) - 1), []).append(r)
+        # in page order: the truth lists them as a reader meets them
+        spots = sorted(noise.randint(1, len(body) - 1) for _ in related)
+        for spot, r in zip(spots, related, strict=True):
+            between.setdefault(spot, []).append(r)
         after = []
 
     for i, p in enumerate(body):
@@ -931,15 +1012,27 @@ def render(
 # ---------------------------------------------------------------- the two ways to draw pages
 
 
-def random_pages(n: int, seed: int) -> list[RenderedPage]:
-    """n pages from a seeded Random, half from Reuters-21578 and half from Wikinews."""
+def random_pages(n: int, seed: int, *, isolated: bool = False) -> list[RenderedPage]:
+    """n pages from a seeded Random, half from Reuters-21578 and half from Wikinews.
+
+    Every choice is random, or with ``isolated`` the pages take the groups of
+    :data:`GROUPS` in turn and vary that group alone (the rest as in the seed page).
+    """
     rng = random.Random(seed)
     corpora = [c for c in (reuters_stories(), wikinews_stories()) if c]
     pool = all_stories()
+    groups = sorted(GROUPS)
     out = []
     for i in range(n):
         stories = corpora[i % len(corpora)]
-        out.append(render(stories[rng.randrange(len(stories))], rng, pool=pool))
+        story = stories[rng.randrange(len(stories))]
+        if isolated:
+            group = groups[(i // len(corpora)) % len(groups)]
+            page = render(story, IsolatedChoices(rng, group), pool=pool)
+            page.isolated = group
+        else:
+            page = render(story, rng, pool=pool)
+        out.append(page)
     return out
 
 
@@ -1010,7 +1103,7 @@ class Tally:
                 self.field_ok[f] += 1
         if not bad:
             self.exact_pages += 1
-        for v in page.variations:
+        for v in page.counted_variations():
             self.var_pages[v] += 1
             if not bad:
                 self.var_exact[v] += 1
@@ -1065,6 +1158,10 @@ class Tally:
         for page, bad in self.failures[:n]:
             out.append(f"- {page.story} (date_order={page.date_order})")
             out.append(f"  variations: {', '.join(page.variations)}")
+            whole = bad[0][2]
+            if len(bad) == len(FIELDS) and not hasattr(whole, "title"):
+                out.append(f"  every field: the reader gave {_short(whole, 300)}")
+                continue
             for f, exp, got in bad:
                 out.append(
                     f"  {f}: expected {_short(exp)}\n  {' ' * len(f)}  got      {_short(got)}"
