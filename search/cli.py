@@ -19,12 +19,13 @@ from markupsafe import Markup
 
 from search.articles import DATE_ORDERS, FORMATS, Article, Skip, read_path
 from search.check import check_index
-from search.errors import IndexCorrupt, NewsSearchError
+from search.errors import IndexCorrupt, NewsSearchError, SourceMissing
 from search.export import EXPORT_FORMATS, export, export_lines
 from search.indexing import (
     RunReport,
     StrictFailure,
     build,
+    check_sources,
     current_generation,
     list_files,
     read_summary,
@@ -134,9 +135,11 @@ class MissingPath(click.ClickException):
 
 
 def _check_paths(paths: tuple[Path, ...]) -> None:
-    for p in paths:
-        if not os.path.exists(p):
-            raise MissingPath(f"Invalid value for 'PATHS...': Path {str(p)!r} does not exist.")
+    """The engine's check of the paths, as the usage error a path argument gets."""
+    try:
+        check_sources(paths)
+    except SourceMissing as e:
+        raise MissingPath(f"Invalid value for 'PATHS...': Path {e.path!r} does not exist.") from e
 
 
 def report_option(fn: F) -> F:
@@ -316,7 +319,7 @@ def _print_report(r: RunReport, index_dir: Path, as_json: bool = False) -> None:
     if as_json:
         _echo_json(r.to_dict())
         return
-    done = r.indexed + r.updated + r.unchanged
+    done = r.read
     click.echo(
         f"{r.kind.capitalize()} of {index_dir}: {_n(done, 'article')} read in {r.seconds:.1f} s "
         f"({r.articles_per_second:,.0f} articles/s); the index now holds {r.articles:,}."

@@ -60,6 +60,7 @@ __all__ = [
     "RunReport",
     "StrictFailure",
     "build",
+    "check_sources",
     "current_generation",
     "list_files",
     "page_ids",
@@ -98,8 +99,7 @@ class RunReport:
 
     @property
     def articles_per_second(self) -> float:
-        done = self.indexed + self.updated + self.unchanged
-        return done / self.seconds if self.seconds > 0 else 0.0
+        return self.read / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def read(self) -> int:

@@ -394,11 +394,6 @@ def test_date_order_is_recorded_reused_and_reported(
     assert bad.exit_code == 2 and "'ymd' is not one of 'dmy', 'mdy'" in bad.output
 
 
-@pytest.mark.xfail(
-    reason="the page reader does not read numeric dates yet (search/readers/pages.py and "
-    "dates.py are being rewritten); --date-order already reaches read_path",
-    strict=False,
-)
 def test_date_order_decides_an_ambiguous_page_date(runner: CliRunner, tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -102,7 +102,7 @@ class _Header:
     crawled: date | None = None
     reading: int | None = None
     #: Dates that are not the scrape date, with their label ("" when unlabelled).
-    dates: list[tuple[str, date]] | None = None
+    dates: list[tuple[str, date]] = field(default_factory=list)
 
     def take(self, line: str, order: DateOrder) -> bool:
         """Read one line into the header; False when it is not a header line."""
@@ -112,7 +112,7 @@ class _Header:
         parts = [p for p in _HEADER_SPLIT.split(line) if p.strip()]
         if len(parts) < 2:
             return False
-        trial = _Header(self.crawled, self.reading, list(self.dates or []))
+        trial = _Header(self.crawled, self.reading, list(self.dates))
         if not all(trial._take_one(p, order) for p in parts):
             return False
         self.crawled, self.reading, self.dates = trial.crawled, trial.reading, trial.dates
@@ -131,23 +131,22 @@ class _Header:
             return True
         labelled = read_labelled_date(folded, order)
         if labelled is not None:
-            self.dates = [*(self.dates or []), labelled]
+            self.dates.append(labelled)
             return True
         return False
 
-    def published(self) -> date | None:
-        dates = self.dates or []
-        for label, d in dates:  # "Published on …", "Posted …", "Date: …"
+    def dates_read(self) -> tuple[date | None, date | None]:
+        """The publication date and the scrape date the header lines give."""
+        for label, d in self.dates:  # "Published on …", "Posted …", "Date: …"
             if label and not label.endswith(("updated", "updated on", "modified")):
-                return d
-        bare = [d for label, d in dates if not label]
+                return d, self.crawled
+        bare = [d for label, d in self.dates if not label]
         if self.crawled is None and len(bare) >= 2:
             # Two unlabelled dates and no "Today:": the layout puts the scrape date first.
-            self.crawled = bare[0]
-            return bare[1]
+            return bare[1], bare[0]
         if bare:
-            return bare[0]
-        return dates[0][1] if dates else None
+            return bare[0], self.crawled
+        return (self.dates[0][1] if self.dates else None), self.crawled
 
 
 # ------------------------------------------------------------------------ labels
@@ -319,7 +318,7 @@ def parse_page(
     i = 0
     while i < len(lines) and (not lines[i] or header.take(lines[i], date_order)):
         i += 1
-    published = header.published()
+    published, crawled = header.dates_read()
     if published is None:
         return Skip(path, "no publication date that can be read near the top of the page")
 
@@ -386,7 +385,7 @@ def parse_page(
         path=path,
         title=title,
         published=published,
-        crawled=header.crawled,
+        crawled=crawled,
         reading_minutes=header.reading,
         standfirst=standfirst,
         body=tuple(content),
