@@ -19,6 +19,7 @@ in every one of these encodings.
 from __future__ import annotations
 
 import codecs
+import re
 
 __all__ = ["binary_reason", "decode_bytes", "detect_encoding"]
 
@@ -29,6 +30,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+#: Control characters that text does not hold (tab, newlines and form feed excepted).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
 
 
@@ -50,8 +53,8 @@ def _utf16_without_bom(data: bytes) -> str | None:
     pairs = len(sample) // 2
     if pairs < 4:
         return None
-    even = sum(1 for i in range(0, 2 * pairs, 2) if sample[i] == 0)
-    odd = sum(1 for i in range(1, 2 * pairs, 2) if sample[i] == 0)
+    even = sample[0 : 2 * pairs : 2].count(0)
+    odd = sample[1 : 2 * pairs : 2].count(0)
     if odd > 0.3 * pairs and even < 0.02 * pairs:
         return "utf-16-le"
     if even > 0.3 * pairs and odd < 0.02 * pairs:
@@ -87,7 +90,7 @@ def binary_reason(data: bytes) -> str | None:
     sample = decode_bytes(data[:8192])
     if "\x00" in sample:
         return "binary file (contains NUL bytes)"
-    controls = sum(1 for c in sample if c < " " and c not in "\t\n\f\r")
+    controls = len(_CONTROLS.findall(sample))
     if sample and controls / len(sample) > 0.05:
         return "binary file (too many control characters)"
     return None

@@ -54,6 +54,12 @@ def article_id_for(path: Path) -> str:
 #: invisible marks editors and scrapers leave (zero-width spaces, stray BOMs; not the
 #: joiners, which belong to the letters of Indic and Arabic scripts).
 _INVISIBLE = "\u200b\u2060\ufeff"
+#: Every character ``str.strip()`` takes for whitespace, and the invisible marks: one
+#: strip per line.
+_TRIM = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000" + _INVISIBLE
+)
 
 #: How labels, dates and reading times are matched: curly quotes, dashes and Unicode
 #: spaces made plain, one character for one, so that a match's offsets are the line's.
@@ -68,7 +74,7 @@ _PLAIN = str.maketrans(
 
 
 def _clean(line: str) -> str:
-    return line.strip().strip(_INVISIBLE).strip()
+    return line.strip(_TRIM)
 
 
 def _fold(line: str) -> str:
@@ -88,6 +94,9 @@ _READING = re.compile(
     re.IGNORECASE,
 )
 _TODAY = re.compile(r"^today\s*(?:is\b)?\s*[:\-|,]?\s*(?P<rest>.+)$", re.IGNORECASE)
+#: No header line is longer (a date, a reading time, or the three joined by "|"): a
+#: longer line is the headline, and the header's patterns never see a megabyte line.
+_MAX_HEADER_LINE = 200
 _HEADER_SPLIT = re.compile(r"\s+[|·•]\s+|\s{3,}")
 
 
@@ -106,6 +115,8 @@ class _Header:
 
     def take(self, line: str, order: DateOrder) -> bool:
         """Read one line into the header; False when it is not a header line."""
+        if len(line) > _MAX_HEADER_LINE:
+            return False
         if self._take_one(line, order):
             return True
         # Several header items on one line: "Today: 10 March 2025 | 29 April 2023 | 2 mins".
@@ -163,6 +174,10 @@ _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("miss", rf"^(?:don'?t|do\s+not)\s*miss\b!?{_SEP}(?P<rest>.*)$"),
     )
 )  # fmt: skip
+#: The words a label line can start with: most lines are ruled out by this one test.
+_LABEL_START = re.compile(
+    r"^[^\w]{0,3}\s*(?:also|read|see|prev|next|latest|more|go|back|return|do)", re.IGNORECASE
+)
 #: The labels after which nothing is this article's own text.
 _FOOTER = frozenset({"previous", "next", "section", "top", "miss"})
 
@@ -197,7 +212,7 @@ def _continues(text: list[str], line: str) -> bool:
 
 def furniture_label(line: str) -> Label | None:
     """The furniture label a line is, or None when it is ordinary text."""
-    if len(line) > 300:
+    if len(line) > 300 or not _LABEL_START.match(line):
         return None
     folded = _fold(line)
     for kind, pattern in _LABELS:
