@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 from markupsafe import Markup
 
-from search.articles import DATE_ORDERS, FORMATS, Article, Skip, read_path
+from search.articles import DATE_ORDERS, FORMATS, Article, DateOrder, Skip, iter_files, read_path
 from search.check import check_index
 from search.errors import IndexCorrupt, NewsSearchError, SourceMissing
 from search.export import EXPORT_FORMATS, export, export_lines
@@ -31,6 +31,7 @@ from search.indexing import (
     read_summary,
     update,
 )
+from search.parse_report import report_lines, report_paths
 from search.querying import MATCH_MODES, MAX_PER_PAGE, SORTS, TAG_KINDS, SearchPage, search
 from search.stats import index_stats
 
@@ -524,42 +525,78 @@ def index_check(as_json: bool, index_dir: Path) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
     default="auto",
     show_default=True,
-    help="How to read the file.",
+    help="How to read the files.",
+)
+@date_order_option("dmy", "dmy")
+@click.option(
+    "--report",
+    is_flag=True,
+    help="Instead of every field of every article, a report on them all: read and skipped "
+    "(by reason), the fill rate of each field, dates, sections, sources, and the pages that "
+    "look misread, with their paths.",
 )
 @json_option
 @engine_errors
-def parse(file: Path, fmt: str, as_json: bool) -> None:
-    """Show how FILE is read: every field of every article in it, or why it is skipped."""
-    items = list(read_path(file, fmt))
-    articles = [a for a in items if isinstance(a, Article)]
-    skips = [s for s in items if isinstance(s, Skip)]
+def parse(
+    paths: tuple[Path, ...], fmt: str, date_order: DateOrder, report: bool, as_json: bool
+) -> None:
+    """Show how the files under PATHS are read, before they are indexed: every field of
+    every article, or why it is skipped; with --report, a summary of them all.
+
+    Exit 2 if a path does not exist, 3 if one could not be read, 1 if no article was read.
+    """
+    _check_paths(paths)
+    if report:
+        r = report_paths(paths, fmt, date_order)
+        data = r.to_dict()
+        if as_json:
+            _echo_json(data)
+        else:
+            for line in report_lines(data):
+                click.echo(line)
+        _parse_exit(r.read, r.unreadable)
+        return
+    articles: list[Article] = []
+    skips: list[Skip] = []
+    for item in iter_files(paths, fmt):
+        for record in [item] if isinstance(item, Skip) else read_path(item, fmt, date_order):
+            if isinstance(record, Article):
+                if as_json:
+                    articles.append(record)
+                else:
+                    if articles or skips:
+                        click.echo("")
+                    articles.append(record)
+                    _print_article(record)
+            else:
+                skips.append(record)
+                if not as_json:
+                    click.echo(f"skipped {record}")
     if as_json:
         out: Any
-        if len(items) == 1 and articles:
+        if len(articles) == 1 and not skips:
             out = articles[0].to_dict()
         else:
             out = {
                 "articles": [a.to_dict() for a in articles],
                 "skipped": [{"path": s.path, "reason": s.reason} for s in skips],
             }
-            if len(items) == 1:
-                out = {"skipped": out["skipped"]}
         _echo_json(out)
-    else:
-        for n, a in enumerate(articles):
-            if n:
-                click.echo("")
-            _print_article(a)
-        for s in skips:
-            click.echo(f"skipped {s}")
-    if skips and not articles:
+    _parse_exit(len(articles), sum(s.unreadable for s in skips))
+
+
+def _parse_exit(read: int, unreadable: int) -> None:
+    if unreadable:
+        click.echo(f"Error: {_n(unreadable, 'path')} could not be read", err=True)
+        raise click.exceptions.Exit(EXIT_UNREAD)
+    if not read:
         raise click.exceptions.Exit(1)
 
 

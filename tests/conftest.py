@@ -85,6 +85,15 @@ def page(
     return "\n".join(lines)
 
 
+def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """Write files (name -> text or bytes; a name may hold folders) under ``folder``."""
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return folder
+
+
 def index_from_records(
     workdir: Path, records: Iterable[dict[str, Any]], pages: dict[str, bytes] | None = None
 ) -> Path:
