@@ -238,6 +238,12 @@ def test_build_killed_midway_leaves_the_old_index_answering(
     )  # fmt: skip
     time.sleep(delay)
     workers = _children(proc.pid)
+    # On a loaded machine the workers may take longer to start than ``delay``: wait for
+    # them (the kill must find them running, or the test proves nothing about them).
+    started = time.monotonic()
+    while procs > 1 and len(workers) < procs and time.monotonic() - started < 30:
+        time.sleep(0.05)
+        workers = _children(proc.pid)
     assert len(workers) == (procs if procs > 1 else 0)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
