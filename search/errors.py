@@ -11,6 +11,8 @@ __all__ = [
     "InvalidParameter",
     "NewsSearchError",
     "NotFound",
+    "QueryTooCostly",
+    "SearchTimeout",
     "SourceMissing",
 ]
 
@@ -99,6 +101,28 @@ class InvalidParameter(NewsSearchError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(f"{name}: {message}")
         self.name = name
+
+
+class QueryTooCostly(InvalidParameter):
+    """A query whose price (search.budget) is over the budget: refused before it runs."""
+
+    def __init__(self, message: str, clauses: int, postings: int, positions: int) -> None:
+        super().__init__("q", message)
+        self.clauses = clauses
+        self.postings = postings
+        self.positions = positions
+
+
+class SearchTimeout(NewsSearchError):
+    """A search that ran past its deadline and was ended (nothing is half done)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the search took longer than its limit of {seconds:g} CPU-second"
+            f"{'s' if seconds != 1 else ''} and was stopped: try again, or narrow the query "
+            "(fewer wildcards or common words)"
+        )
+        self.seconds = seconds
 
 
 class NotFound(NewsSearchError):

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from search import budget
 from search.errors import InvalidParameter
 from search.querying import find_matches, ranked_matches
 from search.records import TAG_FIELDS
@@ -59,6 +60,7 @@ class Export:
     rows: Iterator[dict[str, Any]]
 
 
+@budget.bounded
 def export(
     query: str = "",
     date_from: date | str | None = None,
@@ -75,7 +77,9 @@ def export(
 ) -> Export:
     """Every article matching the query and filters, in ``sort`` order (see ``search``).
 
-    Raises :class:`InvalidParameter` for bad parameters before any row is produced.
+    Raises :class:`InvalidParameter` for bad parameters before any row is produced. The
+    matches are found and ordered under one search deadline; the rows are then read from
+    the stored fields as they are written, with none.
     """
     m = find_matches(
         query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,

@@ -20,6 +20,7 @@ from typing import Any
 
 from whoosh import query as wq
 
+from search import budget
 from search.cache import BoundedCache
 from search.ranking import PostingCache, postings
 
@@ -67,6 +68,7 @@ def term_set(
         hit = cache.get(key)
         if hit is not None:
             return hit
+    budget.check()
     ids, _ = postings(searcher, fieldname, btext, cache.postings if cache else None)
     deleted = cache.deleted if cache is not None else None
     if deleted is None:
@@ -102,6 +104,7 @@ def _positions(
         m = seg._terms.matcher(fieldname, btext, fmt)
         i = 0
         while m.is_active() and i < len(local):
+            budget.check()
             if local[i] <= m._maxid:
                 if m._data is None:
                     m._read_data()
@@ -165,6 +168,7 @@ def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> froze
     if len(words) == 1:
         return candidates
     per_word = [_positions(searcher, q.fieldname, w, candidates) for w in words]
+    budget.check()
     result = frozenset(
         d for d in candidates if _in_sequence([pw[d] for pw in per_word], max(1, q.slop))
     )
@@ -217,6 +221,7 @@ def match_set(
     if isinstance(q, (wq.Or, wq.DisjunctionMax)):
         out = set()
         for c in q.subqueries:
+            budget.check()
             if not isinstance(c, wq.Not):
                 out |= match_set(c, searcher, live, cache)
             else:

@@ -35,6 +35,7 @@ from whoosh import query as wq
 from whoosh.qparser import FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 
+from search import budget
 from search.articles import TAG_FIELDS
 from search.errors import InvalidParameter
 from search.matching import match_set
@@ -43,6 +44,7 @@ from search.ranking import rank, score_all, scoring_terms, top_k
 from search.schema import WORD, ArticleSchema, news_analyzer, normalize_word
 from search.snippets import make_snippet, plain_snippet
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
+from search.wildcards import expand, leading_wildcard
 
 __all__ = [
     "HALF_LIFE_DAYS",
@@ -76,7 +78,7 @@ MAX_PER_PAGE = 100
 #: No page may reach past this many results (like Elasticsearch's max_result_window).
 MAX_RESULT_WINDOW = 10_000
 #: A prefix, wildcard or fuzzy term expands to at most this many index terms.
-MAX_EXPANSION = 256
+MAX_EXPANSION = 64
 SEARCH_FIELDS = ("title", "standfirst", "body")
 #: The metadata facets (where the source has them: Reuters-21578 does), as filter names.
 TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
@@ -239,30 +241,51 @@ def _exclusions_apart(q: wq.Query) -> wq.Query:
     return q
 
 
-def _cap_expansions(q: wq.Query, snap: Snapshot, notes: list[str]) -> wq.Query:
-    """Replace prefix/wildcard/fuzzy terms that expand too far by their first terms."""
+def _expand(q: wq.Query, snap: Snapshot, notes: list[str]) -> wq.Query:
+    """Replace every prefix, wildcard and fuzzy term by the words it stands for (at most
+    :data:`MAX_EXPANSION` of them, with a note when there were more), so that what is
+    priced, matched and ranked is terms and phrases only."""
     reader = snap.searcher.reader()
     noted: set[str] = set()
 
+    def capped(node: wq.MultiTerm, terms: list[str] | list[bytes], label: str) -> wq.Query:
+        if len(terms) > MAX_EXPANSION:
+            if label not in noted:
+                noted.add(label)
+                notes.append(
+                    f"'{label}' matches too many words; searched the first {MAX_EXPANSION}"
+                )
+            terms = terms[:MAX_EXPANSION]
+        if not terms:
+            return wq.NullQuery
+        return wq.Or([wq.Term(node.fieldname, t, boost=node.boost) for t in terms])
+
     def fix(node: wq.Query) -> wq.Query:
+        budget.check()
         if isinstance(node, wq.FuzzyTerm) and snap.lexicon is not None:
             # Whoosh's own expansion walks every term in Python: look it up instead.
             near = snap.lexicon.candidates(str(node.text), node.maxdist, node.prefixlength)
-            terms = [w for _, w in near[:MAX_EXPANSION]]
-            if not terms:
-                return wq.NullQuery
-            return wq.Or([wq.Term(node.fieldname, t, boost=node.boost) for t in terms])
+            return capped(node, [w for _, w in near[: MAX_EXPANSION + 1]], str(node.text))
+        if isinstance(node, wq.Wildcard):
+            pattern = str(node.text)
+            if leading_wildcard(pattern):
+                rest = pattern.lstrip("*?")
+                if pattern not in noted:
+                    noted.add(pattern)
+                    notes.append(
+                        f"'{pattern}' cannot start with a wildcard (it would read every word "
+                        + (f"of the index); searched '{rest}' instead" if rest else "of the index)")
+                    )
+                if not rest:
+                    return wq.NullQuery
+                if "*" not in rest and "?" not in rest:
+                    return wq.Term(node.fieldname, rest, boost=node.boost)
+                pattern = rest
+            found = expand(reader, node.fieldname, pattern, MAX_EXPANSION + 1)
+            return capped(node, found.words, pattern)
         if isinstance(node, wq.MultiTerm) and not isinstance(node, wq.Every):
             terms = list(islice(node._btexts(reader), MAX_EXPANSION + 1))
-            if len(terms) > MAX_EXPANSION:
-                label = getattr(node, "text", "")
-                if label not in noted:
-                    noted.add(label)
-                    notes.append(
-                        f"'{label}' matches too many words; searched the first {MAX_EXPANSION}"
-                    )
-                return wq.Or([wq.Term(node.fieldname, t) for t in terms[:MAX_EXPANSION]])
-            return node
+            return capped(node, terms, str(getattr(node, "text", "")))
         if node.children():
             return node.apply(fix)
         return node
@@ -503,6 +526,7 @@ def _as_date(name: str, value: date | str | None, end: bool) -> date | None:
     return d
 
 
+@budget.bounded
 def search(
     query: str = "",
     date_from: date | str | None = None,
@@ -656,6 +680,7 @@ def _check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
+@budget.bounded
 def find_matches(
     query: str = "",
     date_from: date | str | None = None,
@@ -698,8 +723,9 @@ def find_matches(
         q = wq.Every()
     ids: AbstractSet[int]
     if q is not wq.NullQuery:
-        q = _cap_expansions(q, snap, notes)
-        ids = _all_matches(q, snap)
+        q = _expand(q, snap, notes)
+        budget.enforce(q, snap.searcher.reader())
+        ids = _all_matches(q, snap) if q is not wq.NullQuery else frozenset()
     else:
         ids = frozenset()
 

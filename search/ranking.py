@@ -29,6 +29,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.matching import wrappers
 
+from search import budget
 from search.cache import BoundedCache
 
 __all__ = [
@@ -112,6 +113,7 @@ def postings(searcher: Any, fieldname: str, btext: bytes, cache: PostingCache | 
         hit = cache.get(key)
         if hit is not None:
             return hit
+    budget.check()
     ids = array("I")
     weights = array("f")
     reader = searcher.reader()
@@ -298,6 +300,7 @@ def _add(
     cache: PostingCache | None,
 ) -> None:
     """Add ``word``'s BM25F contribution to the score of each document of ``within``."""
+    budget.check()
     weight = word.weight
     get = scores.get
     if word.saturated is None and len(within) * 16 < word.postings:

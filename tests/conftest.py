@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from search.indexing import build
 from web import create_app
@@ -165,3 +166,19 @@ def app(index_dir: Path) -> Flask:
 def client(app: Flask) -> Iterator[FlaskClient]:
     with app.test_client() as c:
         yield c
+
+
+def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
+    """Every API error: the status, JSON, and exactly the one envelope."""
+    assert response.status_code == status
+    assert response.content_type == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"status", "code", "message", "request_id"}
+    assert body["error"]["status"] == status
+    assert body["error"]["request_id"] == response.headers["X-Request-Id"] != "-"
+    if code:
+        assert body["error"]["code"] == code
+    assert body["error"]["message"] and "\n" not in body["error"]["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body

@@ -19,8 +19,8 @@ from search.documents import get_article
 from search.errors import InvalidParameter
 from search.export import EXPORT_FIELDS, JSONL_FIELDS, export, export_lines
 from search.querying import search
-from tests.conftest import SEED, index_from_records
-from tests.test_web import ARTICLES, assert_error
+from tests.conftest import SEED, assert_error, index_from_records
+from tests.test_web import ARTICLES
 from web import create_app
 
 #: 300 wheat articles: more than a page, more than per_page's 100.

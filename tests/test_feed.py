@@ -10,8 +10,8 @@ import feedparser
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import index_from_records
-from tests.test_web import ARTICLES, assert_error
+from tests.conftest import assert_error, index_from_records
+from tests.test_web import ARTICLES
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from search.articles import read_reuters
 from search.errors import InvalidParameter
 from search.querying import search
 from search.store import IndexStore
-from tests.conftest import REUTERS, index_from_records, needs_reuters
-from tests.test_web import assert_error
+from tests.conftest import REUTERS, assert_error, index_from_records, needs_reuters
 
 RECORDS = [
     {"id": "c1", "title": "Coffee quotas", "published": "1987-03-02", "body": "Coffee talks.",

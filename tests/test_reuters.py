@@ -36,12 +36,12 @@ def test_brief_unproc_and_entities(reuters_index: Path) -> None:
 
 
 def test_wildcards_and_fuzzy_terms_are_capped_and_noted(reuters_index: Path) -> None:
-    """`co*` on 21,578 stories matches thousands of words: only the first 256 are
+    """`co*` on 21,578 stories matches thousands of words: only the first 64 are
     searched, and the reader is told so; `a*` is too short to expand at all."""
     store = IndexStore(reuters_index)
     assert "'a*' is too short to expand; searched as a word" in search("a*", index=store).notes
     page = search("co*", index=store)
-    assert page.notes == ["'co' matches too many words; searched the first 256"]
+    assert page.notes == ["'co' matches too many words; searched the first 64"]
     assert 0 < page.total < 21_578
     both = search("co* OR st*", index=store)
     assert sum("matches too many words" in n for n in both.notes) == 2

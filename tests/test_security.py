@@ -11,8 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import index_from_records
-from tests.test_web import assert_error
+from tests.conftest import assert_error, index_from_records
 from web import create_app
 from web.security import SECURITY_HEADERS
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from search.indexing import build
-from tests.conftest import index_from_records
+from tests.conftest import assert_error, index_from_records
 from web import create_app
 from web.errors import error_body
 
@@ -36,22 +34,6 @@ for i in range(30):
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_from_records(tmp_path_factory.mktemp("web"), ARTICLES)
-
-
-def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
-    """Every API error: the status, JSON, and exactly the one envelope."""
-    assert response.status_code == status
-    assert response.content_type == "application/json"
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"status", "code", "message", "request_id"}
-    assert body["error"]["status"] == status
-    assert body["error"]["request_id"] == response.headers["X-Request-Id"] != "-"
-    if code:
-        assert body["error"]["code"] == code
-    assert body["error"]["message"] and "\n" not in body["error"]["message"]
-    assert "Traceback" not in response.get_data(as_text=True)
-    return body
 
 
 def test_error_body_shape() -> None:

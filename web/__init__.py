@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 
+from search import budget
 from search.store import IndexStore, default_location, open_store
 
 __all__ = ["create_app"]
@@ -24,10 +25,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         INDEX=str(default_location()),
         PER_PAGE=10,
         JSON_SORT_KEYS=False,
+        # One search's deadline (search/budget.py): CPU-seconds of its thread, and
+        # seconds on the clock; past it the search ends with a 503 and Retry-After.
+        SEARCH_CPU_SECONDS=budget.SEARCH_CPU_SECONDS,
+        SEARCH_WALL_SECONDS=budget.SEARCH_WALL_SECONDS,
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("NEWS_SEARCH_INDEX"):
         app.config["INDEX"] = os.environ["NEWS_SEARCH_INDEX"]
+    if os.environ.get("NEWS_SEARCH_TIMEOUT"):
+        app.config["SEARCH_CPU_SECONDS"] = float(os.environ["NEWS_SEARCH_TIMEOUT"])
     if config:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -45,8 +52,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def init_app(app: Flask) -> None:
-    """Open the index once per process; every request reuses it."""
+    """Open the index once per process; every request reuses it, and gives its searches
+    the configured deadline."""
     app.extensions["news_search"] = open_store(app.config["INDEX"])
+    limits = (float(app.config["SEARCH_CPU_SECONDS"]), float(app.config["SEARCH_WALL_SECONDS"]))
+    if not min(limits) > 0:  # refused at start-up, not at the first request
+        raise ValueError(f"SEARCH_CPU_SECONDS and SEARCH_WALL_SECONDS must be > 0: {limits}")
+
+    @app.before_request
+    def search_limits() -> None:
+        budget.use_limits(*limits)
 
 
 def store(app: Flask) -> IndexStore:

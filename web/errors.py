@@ -15,6 +15,8 @@ from search.errors import (
     InvalidParameter,
     NewsSearchError,
     NotFound,
+    QueryTooCostly,
+    SearchTimeout,
 )
 from web.logs import request_id
 
@@ -64,6 +66,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InvalidParameter)
     def invalid(e: InvalidParameter) -> Any:
         return _respond(400, str(e), "invalid_parameter")
+
+    @app.errorhandler(QueryTooCostly)
+    def too_costly(e: QueryTooCostly) -> Any:
+        return _respond(400, str(e), "query_too_costly")
+
+    @app.errorhandler(SearchTimeout)
+    def timed_out(e: SearchTimeout) -> Any:
+        log.warning(str(e), extra={"event": "search_timeout", "fields": _where()})
+        response = _respond(503, str(e), "search_timeout")
+        if isinstance(response, tuple):
+            response = Response(response[0], status=response[1])
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(NotFound)
     def not_found(e: NotFound) -> Any:
