@@ -52,10 +52,13 @@ __all__ = [
 #: (field, term) clauses after expansion. Elasticsearch's default was 1,024 for a decade;
 #: 128 typed words in three fields are 384.
 MAX_CLAUSES = 512
-#: Postings to decode, summed over the clauses (see bench/README.md, "Query budget").
-MAX_POSTINGS = 3_000_000
-#: Position lists a phrase check may decode, summed over the phrases.
-MAX_POSITIONS = 150_000
+#: Postings to decode, summed over the clauses: ~1 CPU-second of "any of these words"
+#: with the caches warm at 108k articles (bench/README.md, "Query budget"); 32 of the
+#: commonest words are 810k there.
+MAX_POSTINGS = 800_000
+#: Position lists a phrase check may decode, summed over the phrases (a phrase of the two
+#: commonest words at 108k articles: 85k).
+MAX_POSITIONS = 200_000
 #: The deadline of one search: CPU time of its thread, and time on the clock (a loaded
 #: machine gives a search less CPU per second; the clock bounds how long a client waits).
 SEARCH_CPU_SECONDS = 1.0
