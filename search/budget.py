@@ -45,6 +45,7 @@ __all__ = [
     "check",
     "deadline",
     "enforce",
+    "paused",
     "price",
     "use_limits",
 ]
@@ -181,6 +182,25 @@ def deadline(cpu_seconds: float | None = None, wall_seconds: float | None = None
         yield
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Work inside the block is not the search's: loading a new snapshot or the lexicon
+    (once per index generation, however the search that meets it was priced). The
+    deadline moves on by the CPU and clock time spent inside, waiting included."""
+    d = _current.get()
+    if d is None:
+        yield
+        return
+    cpu, wall = time.thread_time(), time.monotonic()
+    try:
+        yield
+    finally:
+        spent_cpu, spent_wall = time.thread_time() - cpu, time.monotonic() - wall
+        d.cpu_end += spent_cpu
+        d.wall_end += spent_wall
+        d.next_cpu_read += spent_wall
 
 
 def check() -> None:

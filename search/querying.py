@@ -704,7 +704,8 @@ def find_matches(
     problem = limit_problem(query or "")
     if problem:
         raise InvalidParameter("q", problem)
-    snap = open_store(index).snapshot()
+    with budget.paused():  # a new generation's first search does not pay for its loading
+        snap = open_store(index).snapshot()
 
     prepared = prepare(query or "")
     notes = list(prepared.notes)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from threading import Lock
 from typing import Any
 
+from search import budget
+
 __all__ = ["Lexicon", "edit_distance"]
 
 _FIELDS = ("title", "body")
@@ -51,7 +53,9 @@ class Lexicon:
         self._lock = Lock()
 
     def _load(self) -> dict[str, str | list[str]]:
-        with self._lock:
+        if self._map is not None:
+            return self._map
+        with budget.paused(), self._lock:  # once per snapshot: not the search's cost
             if self._map is not None:
                 return self._map
             entries: dict[str, str | list[str]] = {}

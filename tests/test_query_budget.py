@@ -18,7 +18,7 @@ from search.cli import main
 from search.errors import QueryTooCostly, SearchTimeout
 from search.querying import MAX_EXPANSION, find_matches, search
 from search.store import IndexStore
-from tests.conftest import assert_error, index_from_records
+from tests.conftest import assert_error, index_from_records, needs_reuters
 from tests.live import Server
 from web import create_app
 
@@ -199,3 +199,35 @@ def test_a_real_server_refuses_the_attack_at_once_and_answers_others(
         assert ok.status_code == 200 and ok.json()["total"] == 200
     finally:
         assert server.stop() == 0
+
+
+def _burn(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_loading_a_snapshot_or_the_lexicon_is_not_the_searchs_time() -> None:
+    with budget.deadline(cpu_seconds=0.05):
+        with budget.paused():
+            _burn(0.2)
+        budget.check()  # 0.2 s spent, none of it the search's
+        _burn(0.1)
+        with pytest.raises(SearchTimeout):
+            budget.check()
+
+
+@needs_reuters
+def test_a_new_generations_first_search_is_not_ended_by_its_loading(reuters_index: Path) -> None:
+    started = time.thread_time()
+    IndexStore(reuters_index).snapshot()
+    loading = time.thread_time() - started
+    warm = IndexStore(reuters_index)
+    search("cocoa", index=warm)
+    started = time.thread_time()
+    search("cocoa", index=warm)
+    searching = time.thread_time() - started
+    assert loading * 0.5 > 3 * searching, (loading, searching)
+    # A deadline shorter than opening the index takes: only the search itself counts.
+    with budget.deadline(cpu_seconds=loading * 0.5):
+        assert search("cocoa", index=IndexStore(reuters_index)).total > 0
