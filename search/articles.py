@@ -79,6 +79,18 @@ def detect_format(path: Path, head: bytes) -> str:
 ALREADY_WALKED = "a folder already read by another path (a link or a loop)"
 
 
+def _name_skip(path: Path) -> Skip | None:
+    """A Skip for a path whose name is not UTF-8, or None. The OS hands such bytes over
+    as lone surrogates (``surrogateescape``), which the index, JSON and pages cannot
+    hold: the path is shown with the bytes escaped (``bad\\xffname.txt``)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", errors="backslashreplace")
+        return Skip(shown, "the file name is not UTF-8: rename the file to index it")
+    return None
+
+
 def iter_files(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Path | Skip]:
     """Every file under the given paths (sorted, hidden files left out), or why not.
 
@@ -86,6 +98,7 @@ def iter_files(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Path 
     folder already walked (a loop, or a second way in) is reported and not walked again.
     A folder that cannot be listed, at any depth, is an *unreadable* Skip (``os.walk``
     alone would pass over it in silence, and an update would take its files for gone).
+    A file whose name is not UTF-8 is a Skip saying so.
     """
     seen: set[str] = set()
     walked: set[str] = set()
@@ -124,13 +137,13 @@ def iter_files(paths: Iterable[Path | str], fmt: str = "auto") -> Iterator[Path 
                     key = os.path.realpath(f)
                     if key not in seen:
                         seen.add(key)
-                        yield f
+                        yield _name_skip(f) or f
             yield from unlisted()
         elif p.is_file():
             key = os.path.realpath(p)
             if key not in seen:
                 seen.add(key)
-                yield p
+                yield _name_skip(p) or p
         elif p.exists():
             yield Skip(str(p), "not a regular file or folder")
         else:

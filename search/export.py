@@ -26,9 +26,11 @@ from search.store import IndexStore, day_date
 __all__ = [
     "EXPORT_FIELDS",
     "EXPORT_FORMATS",
+    "FORMULA_STARTS",
     "JSONL_FIELDS",
     "Export",
     "check_format",
+    "csv_cell",
     "export",
     "export_lines",
 ]
@@ -141,9 +143,29 @@ def export_lines(result: Export, fmt: str) -> Iterator[str]:
     return _jsonl(result) if fmt == "jsonl" else _csv(result)
 
 
+#: Line separators other than LF that JSON may leave raw in a string: escaped, so that
+#: a reader splitting on any line end (Python's ``str.splitlines``) still sees one
+#: object a line. The JSON is the same text once parsed.
+_RAW_LINE_ENDS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def _jsonl(result: Export) -> Iterator[str]:
     for row in result.rows:
-        yield json.dumps(row, ensure_ascii=False) + "\n"
+        yield json.dumps(row, ensure_ascii=False).translate(_RAW_LINE_ENDS) + "\n"
+
+
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV
+#: Injection"): ``=HYPERLINK(…)``, ``@SUM(…)``, ``-2+3``, and tab or CR before them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell's value, neutralised as OWASP recommends: text that a spreadsheet
+    would take for a formula gets a single quote in front (``'=SUM(A1)``), which the
+    spreadsheet shows as text. Numbers and empty cells are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _csv(result: Export) -> Iterator[str]:
@@ -153,7 +175,7 @@ def _csv(result: Export) -> Iterator[str]:
     )
     writer.writeheader()
     for row in result.rows:
-        writer.writerow(row)
+        writer.writerow({k: csv_cell(row.get(k)) for k in result.fields})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

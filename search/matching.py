@@ -24,13 +24,29 @@ from search import budget
 from search.cache import BoundedCache
 from search.ranking import PostingCache, postings
 
-__all__ = ["TermSetCache", "match_set"]
+__all__ = ["TERM_SET_ENTRIES", "TermSetCache", "match_set"]
+
+
+#: At most this many term (or phrase) sets in one cache, whatever their size.
+TERM_SET_ENTRIES = 20_000
+#: An entry costs at least this many set members: an empty frozenset, its key and the
+#: cache's bookkeeping take ~390 bytes, a member ~70 (measured, CPython 3.11).
+TERM_SET_MIN_COST = 8
+_MEMBER_BYTES = 64
+
+
+def _key_cost(key: tuple[str, bytes]) -> int:
+    """A key's bytes in set members (a pasted phrase can be 4,000 characters)."""
+    return len(key[1]) // _MEMBER_BYTES
 
 
 class TermSetCache(BoundedCache[tuple[str, bytes], frozenset[int]]):
-    """Document sets of recently used terms (and phrases), bounded by their total size.
+    """Document sets of recently used terms (and phrases), bounded by their total size
+    (in set members, each entry at least :data:`TERM_SET_MIN_COST`) and their number
+    (:data:`TERM_SET_ENTRIES`).
 
     Keys: (field, term) for a term; (field, words joined by NUL + slop) for a phrase.
+    A term the index does not have is never cached (telling that is one lookup).
     """
 
     def __init__(
@@ -39,8 +55,12 @@ class TermSetCache(BoundedCache[tuple[str, bytes], frozenset[int]]):
         postings: PostingCache | None = None,
         deleted: frozenset[int] | None = None,
         phrases: TermSetCache | None = None,
+        max_entries: int = TERM_SET_ENTRIES,
     ) -> None:
-        super().__init__(max_items, len)
+        super().__init__(
+            max_items, len, max_entries=max_entries, min_cost=TERM_SET_MIN_COST,
+            key_cost=_key_cost,
+        )  # fmt: skip
         #: Phrase results, kept apart so that the many big term sets cannot evict them.
         self.phrases = phrases
         #: Where decoded postings are shared with ranking (one decode serves both).
@@ -68,6 +88,8 @@ def term_set(
         hit = cache.get(key)
         if hit is not None:
             return hit
+    if key not in searcher.reader():
+        return frozenset()  # not cached: a word no article has costs one lookup to tell
     budget.check()
     ids, _ = postings(searcher, fieldname, btext, cache.postings if cache else None)
     deleted = cache.deleted if cache is not None else None

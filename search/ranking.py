@@ -36,6 +36,7 @@ __all__ = [
     "FIELD_B",
     "K1",
     "K3",
+    "POSTING_ENTRIES",
     "B",
     "FieldLengths",
     "PostingCache",
@@ -60,6 +61,13 @@ Postings = tuple["array[int]", "array[float]"]
 Saturated = tuple["array[int]", "array[float]", float]
 
 
+#: At most this many terms' postings in the cache (and half as many saturated words).
+POSTING_ENTRIES = 20_000
+#: An entry costs at least this many postings: two empty arrays, their key and the
+#: cache's bookkeeping take ~390 bytes, a posting 8 (a saturated value 12).
+POSTING_MIN_COST = 48
+
+
 class PostingCache(BoundedCache[tuple[str, bytes], Postings]):
     """Decoded (ids, weights) of recently used terms, bounded by their total length.
 
@@ -68,10 +76,16 @@ class PostingCache(BoundedCache[tuple[str, bytes], Postings]):
     a common word asked again is scored in one flat loop.
     """
 
-    def __init__(self, max_postings: int = 8_000_000) -> None:
-        super().__init__(max_postings, lambda p: len(p[0]))
+    def __init__(self, max_postings: int = 8_000_000, max_entries: int = POSTING_ENTRIES) -> None:
+        super().__init__(
+            max_postings, lambda p: len(p[0]), max_entries=max_entries,
+            min_cost=POSTING_MIN_COST, key_cost=lambda k: len(k[1]) // 8,
+        )  # fmt: skip
         self.saturated: BoundedCache[tuple[bytes, tuple[tuple[str, float], ...]], Saturated]
-        self.saturated = BoundedCache(max_postings // 2, lambda s: len(s[0]))
+        self.saturated = BoundedCache(
+            max_postings // 2, lambda s: len(s[0]), max_entries=max_entries // 2,
+            min_cost=POSTING_MIN_COST // 2, key_cost=lambda k: len(k[0]) // 12,
+        )  # fmt: skip
 
 
 def _leaf_postings(matcher: Any) -> tuple[list[int], list[float]]:
@@ -117,14 +131,15 @@ def postings(searcher: Any, fieldname: str, btext: bytes, cache: PostingCache | 
     ids = array("I")
     weights = array("f")
     reader = searcher.reader()
-    if key in reader:
-        for seg, offset in reader.leaf_readers():
-            if key not in seg:
-                continue
-            raw = seg._terms.matcher(fieldname, btext, seg.schema[fieldname].format)
-            seg_ids, seg_weights = _leaf_postings(raw)
-            ids.extend(seg_ids if offset == 0 else [d + offset for d in seg_ids])
-            weights.extend(seg_weights)
+    if key not in reader:
+        return ids, weights  # not cached: a word no article has costs one lookup to tell
+    for seg, offset in reader.leaf_readers():
+        if key not in seg:
+            continue
+        raw = seg._terms.matcher(fieldname, btext, seg.schema[fieldname].format)
+        seg_ids, seg_weights = _leaf_postings(raw)
+        ids.extend(seg_ids if offset == 0 else [d + offset for d in seg_ids])
+        weights.extend(seg_weights)
     result = (ids, weights)
     if cache is not None:
         cache.put(key, result)

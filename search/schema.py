@@ -38,6 +38,8 @@ STOP_WORDS = frozenset(stoplists["en"])
 # Module-level (not on the analyzer) so that it is not pickled into the index's schema.
 _NORMAL: dict[str, str] = {}
 _NORMAL_MAX = 200_000
+#: Longer words are not kept (their entries would be as long): at most ~40 MB in all.
+_NORMAL_WORD_MAX = 40
 
 
 def normalize_word(word: str) -> str:
@@ -51,7 +53,7 @@ def normalize_word(word: str) -> str:
         if low.endswith("'s"):
             low = low[:-2]
         norm = stem(low)
-        if len(_NORMAL) < _NORMAL_MAX:
+        if len(_NORMAL) < _NORMAL_MAX and len(word) <= _NORMAL_WORD_MAX:
             _NORMAL[word] = norm
     return norm
 

@@ -55,7 +55,7 @@ def test_csv_round_trips_commas_quotes_and_newlines(index_dir: Path) -> None:
     assert len(rows) == 270
     row = next(r for r in rows if r["id"] == "x7")
     assert row["title"] == 'Wheat, "quoted"\nline 7'
-    assert row["standfirst"] == '=SUM(A1) said, "wheat"'
+    assert row["standfirst"] == '\'=SUM(A1) said, "wheat"'  # a formula, neutralised
     assert row["body"] == "Wheat field 7, with commas; and a\nnewline."
     assert row["section"] == "Agri, culture" and row["page_url"] == "/articles/x7"
     assert row["url"] == ""  # no original address in these records

@@ -19,7 +19,9 @@ __all__ = ["create_app"]
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The application: defaults, then ``instance/config.py``, then the environment
-    (``NEWS_SEARCH_INDEX``), then ``config`` (tests pass theirs here)."""
+    (``NEWS_SEARCH_INDEX``, ``NEWS_SEARCH_BASE_URL``), then ``config`` (tests pass
+    theirs here). A ``BASE_URL`` that is not an http(s) address raises
+    :class:`~search.errors.InvalidParameter` (one line from ``serve``)."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         INDEX=str(default_location()),
@@ -35,8 +37,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["INDEX"] = os.environ["NEWS_SEARCH_INDEX"]
     if os.environ.get("NEWS_SEARCH_TIMEOUT"):
         app.config["SEARCH_CPU_SECONDS"] = float(os.environ["NEWS_SEARCH_TIMEOUT"])
+    if os.environ.get("NEWS_SEARCH_BASE_URL"):
+        app.config["BASE_URL"] = os.environ["NEWS_SEARCH_BASE_URL"]
     if config:
         app.config.from_mapping(config)
+    if app.config.get("BASE_URL"):
+        from web.feed import check_base_url
+
+        app.config["BASE_URL"] = check_base_url(app.config["BASE_URL"])
     app.json.sort_keys = False  # type: ignore[attr-defined]
     init_app(app)
 

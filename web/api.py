@@ -11,6 +11,7 @@ from search.errors import InvalidParameter
 from search.export import check_format, export, export_lines
 from search.querying import search
 from web import store
+from web.feed import public_base
 from web.openapi import openapi_document
 from web.params import search_params
 
@@ -90,4 +91,4 @@ def health() -> Any:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    return jsonify(openapi_document(public_base()))

@@ -3,17 +3,26 @@
 ``/feed?q=…`` takes the search page's parameters (``q``, ``match``, ``from``, ``to``,
 ``section`` and the metadata filters)
 and lists the newest matches first, so a feed reader polling it sees each new article
-once. The XML is written with ElementTree, which escapes every text and attribute.
+once. The XML is written with ElementTree, which escapes every text and attribute; what
+XML 1.0 cannot carry at all (control characters other than tab and line ends, U+FFFE,
+U+FFFF, lone surrogates), which scraped text does hold, is dropped from each text and
+attribute first (:func:`xml_text`). The stored article keeps them: JSON escapes them,
+CSV and HTML carry them as they are, and the JSON Lines export stays exact.
+
+Links are absolute: they start with the configured public address
+(``NEWS_SEARCH_BASE_URL``, :func:`public_base`), or the request's ``Host`` when none is.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+from search.errors import InvalidParameter
 from search.querying import TAG_KINDS, SearchPage, search
 from web import store
 from web.params import search_params
@@ -25,6 +34,39 @@ ATOM = "http://www.w3.org/2005/Atom"
 FEED_PARAMS = ("q", "match", "from", "to", "section", *TAG_KINDS)
 #: Entries in a feed (a reader polls it; the newest are what it needs).
 FEED_ENTRIES = 30
+
+
+#: What XML 1.0's ``Char`` production leaves out: C0 controls but tab, LF and CR;
+#: surrogates; U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters an XML 1.0 document cannot contain."""
+    return _NOT_XML.sub("", text)
+
+
+def check_base_url(value: str) -> str:
+    """A public base URL as configured (``https://news.example.org`` or with a path
+    prefix, ``https://example.org/news``), without its final slash; or raise
+    :class:`InvalidParameter` saying what it must be."""
+    url = value.strip().rstrip("/")
+    m = re.fullmatch(r"(?i)https?://[^\s/?#@]+(/[^\s?#]*)?", url)
+    if m is None:
+        raise InvalidParameter(
+            "NEWS_SEARCH_BASE_URL",
+            "must be an absolute http(s) address with no query, fragment or user, "
+            f"such as https://news.example.org, not {value!r:.80}",
+        )
+    return url
+
+
+def public_base() -> str:
+    """Where links to this service start: ``BASE_URL`` (``NEWS_SEARCH_BASE_URL``) when
+    configured, else the scheme and ``Host`` of the request (no ``X-Forwarded-*``
+    header is read)."""
+    configured: str | None = current_app.config.get("BASE_URL")
+    return configured or request.host_url.rstrip("/")
 
 
 def feed_args() -> dict[str, Any]:
@@ -54,9 +96,9 @@ def atom_feed(page: SearchPage, self_url: str, html_url: str, base_url: str) -> 
     ET.register_namespace("", ATOM)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
         if text is not None:
-            el.text = text
+            el.text = xml_text(text)
         return el
 
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -95,7 +137,7 @@ def feed() -> Any:
     params.update(sort="newest", page=1, per_page=FEED_ENTRIES, half_life=None)
     page = search(**params, index=store(current_app))
     wanted = feed_args()
-    base = request.host_url.rstrip("/")
+    base = public_base()
     body = atom_feed(
         page,
         self_url=base + url_for("feed.feed", **wanted),

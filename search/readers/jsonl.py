@@ -75,6 +75,34 @@ def _usable_url(value: Any) -> str | None:
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate(value: Any, name: str = "") -> str | None:
+    """Why a decoded JSON value is not text, or None: JSON's ``\\ud83d`` escapes decode
+    to lone surrogates (a truncated emoji), which no UTF-8 index or output can hold."""
+    if isinstance(value, str):
+        m = _SURROGATE.search(value)
+        if m is None:
+            return None
+        where = f"'{name}'" if name else "a key"
+        return (
+            f"{where} holds a lone surrogate (\\u{ord(m.group()):04x}, half of a character "
+            "written as a JSON escape): not text"
+        )
+    if isinstance(value, dict):
+        for k, v in value.items():
+            reason = _surrogate(k) or _surrogate(v, name or str(k))
+            if reason:
+                return reason
+    elif isinstance(value, list):
+        for v in value:
+            reason = _surrogate(v, name)
+            if reason:
+                return reason
+    return None
+
+
 def _missing(obj: dict[str, Any]) -> list[str]:
     return [k for k in REQUIRED_KEYS if obj.get(k) is None or obj.get(k) == ""]
 
@@ -175,6 +203,11 @@ def read_jsonl(path: Path) -> Iterator[Article | Skip | Note]:
                     obj = json.loads(decode_bytes(raw))
                 except ValueError as e:
                     skip = Skip(where, f"not valid JSON ({str(e).splitlines()[0]})")
+                except RecursionError:
+                    skip = Skip(where, "not valid JSON (nested too deeply)")
+                else:
+                    if reason := _surrogate(obj):
+                        skip = Skip(where, reason)
             if sniffing:
                 if skip is not None or not isinstance(obj, dict):
                     held.append(skip or Skip(where, "not a JSON object"))
@@ -198,7 +231,10 @@ def read_jsonl(path: Path) -> Iterator[Article | Skip | Note]:
                         unknown.setdefault(key, lineno)
                 if obj.get("url") not in (None, "") and _usable_url(obj.get("url")) is None:
                     bad_urls.append(lineno)
-            result = _article_from_json(obj, str(path))
+            try:
+                result = _article_from_json(obj, str(path))
+            except Exception as e:  # one bad record is one skip, whatever it holds
+                result = f"cannot be read as an article ({type(e).__name__}: {e!s:.80})"
             yield Skip(where, result) if isinstance(result, str) else result
     if held:  # a file of one or two lines, none of them an object
         yield Skip(
