@@ -10,12 +10,14 @@ Each check is read from disk afresh (not from a process's cached snapshot):
 - **canary**: a few articles spread over the index are found again by a word of their
   title on their own day, through the same ``search()`` that serves readers;
 - **writer**: whether a build or update holds the lock right now (a backup or copy
-  of the folder is consistent only when none does).
+  of the folder is consistent only when none does), and that the lock is not a link
+  (every writer would refuse the folder).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,7 +75,7 @@ def check_index(location: str | Path) -> CheckReport:
         snap = store.snapshot()
     except NewsSearchError as e:
         report.add("opens", False, str(e))
-        _writer(report, holder)
+        _writer(report, loc, holder)
         report.seconds = time.perf_counter() - started
         return report
     try:
@@ -86,7 +88,7 @@ def check_index(location: str | Path) -> CheckReport:
         _summary(report, snap.summary, snap.doc_count, snap.toc_generation)
         _stored(report, snap)
         _canary(report, store, snap)
-        _writer(report, holder)
+        _writer(report, loc, holder)
     finally:
         store.close()
     report.seconds = time.perf_counter() - started
@@ -166,7 +168,19 @@ def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def _writer(report: CheckReport, holder: int | None) -> None:
+def _writer(report: CheckReport, location: Path, holder: int | None) -> None:
+    lock = location / LOCK_FILE
+    try:
+        st = os.lstat(lock)
+    except OSError:
+        st = None
+    if st is not None and (not stat.S_ISREG(st.st_mode) or st.st_nlink != 1):
+        what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a plain file of its own"
+        report.add(
+            "writer", False, f"the writer lock {LOCK_FILE} is {what}: every build and "
+            "update refuses this folder until it is removed",
+        )  # fmt: skip
+        return
     if holder is None:
         report.add("writer", True, "no build or update is running")
     else:

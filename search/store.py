@@ -186,11 +186,14 @@ def _load_snapshot(location: Path) -> Snapshot:
         posting_cache = PostingCache()
         tag_sets = _tag_sets(reader, deleted)
         story_of, story_sets = _stories(searcher, gen, deleted)
+        summary = read_summary(gen)
+    except IndexCorrupt:  # a control file that is a link (UnsafeIndex): said as it is
+        searcher.close()
+        raise
     except Exception as e:
         searcher.close()
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise IndexCorrupt(str(location), detail) from e
-    summary = read_summary(gen)
     built_with = summary.get("schema_version")
     if built_with is not None and built_with != SCHEMA_VERSION:
         log.warning(

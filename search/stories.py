@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import zlib
 from array import array
 from collections import defaultdict
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from search.control import read_json, write_atomically
 from search.schema import WORD
 
 __all__ = [
@@ -164,21 +164,14 @@ def decode(data: bytes | None) -> tuple[int, ...]:
 
 def write_stories(gen_dir: Path, stories: dict[str, str]) -> None:
     """Write the clusters beside the index (atomically: a reader sees old or new)."""
-    tmp = gen_dir / (STORIES_FILE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(stories, f, separators=(",", ":"), sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, gen_dir / STORIES_FILE)
+    data = json.dumps(stories, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    write_atomically(gen_dir / STORIES_FILE, data)
 
 
 def read_stories(gen_dir: Path) -> dict[str, str]:
-    """The clusters of a generation ({} when it has none, or the file is unreadable)."""
-    try:
-        with open(gen_dir / STORIES_FILE, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
+    """The clusters of a generation ({} when it has none, or the file is unreadable;
+    a link is refused, not read)."""
+    data = read_json(gen_dir / STORIES_FILE)
     if not isinstance(data, dict):
         return {}
     return {str(k): str(v) for k, v in data.items()}
