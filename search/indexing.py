@@ -3,7 +3,8 @@
 On disk, an index location holds::
 
     current -> gen-000007     the live generation (a symbolic link, replaced atomically)
-    gen-000007/               a complete Whoosh index + news-search.json (its summary)
+    gen-000007/               a complete Whoosh index, news-search.json (its summary) and
+                              stories-N.json (the story groups of table of contents N)
     gen-000006/               the previous generation, kept for readers still using it
     .lock                     the single-writer lock (flock) and its holder's pid
 
@@ -11,7 +12,8 @@ A build writes ``.build-<pid>/`` and renames it into place only when it is compl
 so a build killed at any moment leaves the live index exactly as it was; the next
 writer removes the leftovers (``.build-*``, ``current.tmp``, a generation never
 switched to). An update changes the live generation through Whoosh's own commit, which
-switches segments by renaming one table-of-contents file.
+switches segments by renaming one table-of-contents file; the story groups of that
+table of contents are written before it, so the rename commits both.
 
 The control files (``.lock``, ``current``, summaries, story groups and their
 temporaries) are never followed through links (see search.control): a folder where one
@@ -62,7 +64,16 @@ from search.errors import (
 )
 from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
 from search.segments import write_index
-from search.stories import Sketch, cluster, decode, encode, sketch, write_stories
+from search.stories import (
+    Sketch,
+    cluster,
+    decode,
+    encode,
+    has_stories,
+    prune_stories,
+    sketch,
+    write_stories,
+)
 
 __all__ = [
     "SUMMARY_FILE",
@@ -505,7 +516,7 @@ def build(
             report.articles = ix.doc_count()
             toc_generation = ix.latest_generation()
             ix.close()
-            write_stories(tmp, cluster(sketches))
+            write_stories(tmp, cluster(sketches), toc_generation)
             previous = _live_or_none(loc)
             if report.articles == 0 and not allow_empty:
                 live = int(read_summary(previous).get("articles") or 0) if previous else None
@@ -675,7 +686,6 @@ def update(
         ids = page_ids(files, roots, known, taken)
         writer = ix.writer()
         seen: set[str] = set()
-        committed = False
         try:
             for article in _articles(files, fmt, report, progress, ids, date_order):
                 seen.add(article.id)
@@ -706,26 +716,32 @@ def update(
             if report.read == 0 and not allow_empty:
                 raise EmptyBuild(str(loc), ix.doc_count(), len(report.skipped), "update")
             if report.indexed or report.updated or report.removed:
-                # Whoosh writes the new segment, then renames a new table of contents
-                # into place: until that rename, readers see the index as it was.
+                # The story groups of the table of contents this commit writes go first,
+                # under its number; then Whoosh writes the new segment and renames the
+                # new table of contents into place. Until that rename readers see the
+                # index (and its groups) as they were; from it, both new ones.
+                write_stories(gen, cluster(_sketches(stored_sketches, new_sketches)),
+                              writer.generation)  # fmt: skip
                 writer.commit(optimize=False)
-                committed = True
             else:
                 writer.cancel()
         except BaseException as e:
             with contextlib.suppress(Exception):
                 writer.cancel()
             _remove_unlisted_files(gen)
+            with contextlib.suppress(Exception):  # the groups of a commit that failed
+                prune_stories(gen, ix.latest_generation())
             if _disk_full(e):
                 raise DiskFull(str(loc), "update") from e
             raise
-        if committed:
-            # After the commit, outside its rollback: the index has changed whatever
-            # happens here, and a failure is reported as what it is.
-            write_stories(gen, cluster(_sketches(stored_sketches, new_sketches)))
         report.articles = ix.doc_count()
         toc_generation = ix.latest_generation()
         ix.close()
+        if not has_stories(gen, toc_generation):
+            # None for this table of contents (an index of an earlier version, or the file
+            # was lost): an update, even one with nothing to change, writes them again.
+            write_stories(gen, cluster(_sketches(stored_sketches, new_sketches)), toc_generation)
+        prune_stories(gen, toc_generation)
         report.generation = gen.name
         report.seconds = time.perf_counter() - started
         summary = read_summary(gen)

@@ -1,5 +1,6 @@
 """The index folder's control files under attack, for real: links planted under their
-names, debris of writers that died, a disk that fills at the switch.
+names, debris of writers that died, a disk that fills at the switch, and an update killed
+at its commit.
 
 Faults at an exact moment are injected into a real ``news-search`` process through a
 Python audit hook installed before the CLI starts (``sys.addaudithook``): the hook
@@ -22,6 +23,7 @@ from search.indexing import current_generation
 from search.querying import search
 from search.store import IndexStore
 from tests.conftest import ROOT, cli
+from tests.test_stories import SEED_TEXT, rescrape
 
 #: What a file outside the index holds; a writer that follows a link would change it.
 PRECIOUS = "a file outside the index that no writer may touch\n"
@@ -207,7 +209,7 @@ def test_control_files_that_are_links_are_refused_by_writers_and_readers(
 
 
 @pytest.mark.parametrize("name", ["current.tmp", "gen-000001/news-search.json.tmp",
-                                  "gen-000001/stories.json.tmp"])  # fmt: skip
+                                  "gen-000001/stories.json.tmp", "gen-000001/stories-1.json.tmp"])  # fmt: skip
 def test_temporaries_that_are_links_are_removed_never_followed(tmp_path: Path, name: str) -> None:
     src = tmp_path / "src"
     _records(src, 20)
@@ -314,3 +316,110 @@ def test_a_build_that_fails_at_the_switch_leaves_no_copy(tmp_path: Path, few_ino
     _build(src, location)
     assert search("omega", index=IndexStore(location)).total == 2000
     assert _listing(location) == [".lock", "current", "gen-000001", "gen-000002"]
+
+
+# -------------------------------------------------- story groups and the commit
+
+
+def _versions(location: Path) -> list[int]:
+    """The versions shown per hit for the seed's story."""
+    return [h.versions for h in search("taliban", index=IndexStore(location)).hits]
+
+
+def _stories_files(location: Path) -> list[str]:
+    return sorted(p.name for p in current_generation(location).glob("stories*"))
+
+
+MOMENTS = {
+    # The story groups of the new table of contents are written, the commit is not.
+    "just before the commit": (r"stories-[0-9]+[.]json$", 1, [0]),
+    # Whoosh's commit: the rename of its new table of contents.
+    "right after the commit": (r"_MAIN_[0-9]+[.]toc$", 2, [1]),
+}
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_an_update_killed_at_its_commit_leaves_stories_that_agree(
+    tmp_path: Path, moment: str
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    location = tmp_path / "index"
+    _build(src, location)
+    assert _versions(location) == [0]
+    (src / "later.txt").write_text(rescrape("13 March 2025"), encoding="utf-8")  # a copy
+    pattern, total, versions = MOMENTS[moment]
+    r = cli_with_hook(kill_after_rename(pattern), "index", "update", str(src), "--index",
+                      str(location), "--quiet")  # fmt: skip
+    assert r.returncode == -9, (r.returncode, r.stdout, r.stderr)
+    # Killed where it was meant to be: the new article is in (or not) ...
+    assert search("taliban", index=IndexStore(location)).total == total
+    # ... and the story groups say the same as the documents, with no repair needed.
+    assert _versions(location) == versions
+    check = cli("index", "check", "--index", str(location))
+    assert check.returncode == 0 and "ok    stories  " in check.stdout, check.stdout
+    again = cli("index", "update", str(src), "--index", str(location))
+    assert again.returncode == 0, again.stderr
+    assert _versions(location) == [1]
+    assert cli("index", "check", "--index", str(location)).returncode == 0
+    # One file of groups for the live table of contents, and at most the one before it.
+    assert len(_stories_files(location)) <= 2 and all(
+        f.startswith("stories-") for f in _stories_files(location)
+    )
+
+
+def test_story_groups_lost_or_left_stale_are_reported_and_repaired(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    location = tmp_path / "index"
+    _build(src, location)
+    gen = current_generation(location)
+    before = (gen / "stories-1.json").read_bytes()
+    (src / "later.txt").write_text(rescrape("13 March 2025"), encoding="utf-8")
+    assert cli("index", "update", str(src), "--index", str(location), "-q").returncode == 0
+    # The groups of the live table of contents, and of the one before (for a reader
+    # that opened it a moment before the commit).
+    assert _versions(location) == [1]
+    assert _stories_files(location) == ["stories-1.json", "stories-2.json"]
+
+    # Lost: the file of the live table of contents is gone.
+    (gen / "stories-2.json").unlink()
+    check = cli("index", "check", "--index", str(location))
+    assert check.returncode == 1
+    assert "FAIL  stories  no story groups for table of contents 2 (stories-2.json is missing)" \
+        in check.stdout  # fmt: skip
+    assert _versions(location) == [0, 0]  # still searchable, without versions
+    r = cli("index", "update", str(src), "--index", str(location))
+    assert r.returncode == 0 and "indexed 0, updated 0, unchanged 2, removed 0" in r.stdout
+    assert _versions(location) == [1]
+    assert cli("index", "check", "--index", str(location)).returncode == 0
+
+    # Stale, as an earlier version left them when killed after its commit: an undated
+    # stories.json from before the commit that added the copy.
+    for f in _stories_files(location):
+        (gen / f).unlink()
+    (gen / "stories.json").write_bytes(before)
+    check = cli("index", "check", "--index", str(location))
+    assert check.returncode == 1
+    assert "FAIL  stories  the story groups (stories.json) are out of date: 2 articles grouped " \
+        "otherwise than their texts say" in check.stdout  # fmt: skip
+    assert cli("index", "update", str(src), "--index", str(location), "-q").returncode == 0
+    assert _versions(location) == [1] and _stories_files(location) == ["stories-2.json"]
+    assert cli("index", "check", "--index", str(location)).returncode == 0
+
+
+def test_stories_of_an_earlier_version_are_still_read(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "seed.txt").write_text(SEED_TEXT, encoding="utf-8")
+    (src / "later.txt").write_text(rescrape("13 March 2025"), encoding="utf-8")
+    location = tmp_path / "index"
+    _build(src, location)
+    gen = current_generation(location)
+    os.rename(gen / "stories-1.json", gen / "stories.json")
+    assert _versions(location) == [1]
+    check = cli("index", "check", "--index", str(location))
+    assert check.returncode == 0, check.stdout
+    assert "(stories.json, of an earlier version)" in check.stdout
