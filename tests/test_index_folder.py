@@ -1,6 +1,6 @@
 """The index folder's control files under attack, for real: links planted under their
-names, debris of writers that died, a disk that fills at the switch, and an update killed
-at its commit.
+names, debris of writers that died, a disk that fills at the switch, an update killed
+right after its commit, and two servers side by side.
 
 Faults at an exact moment are injected into a real ``news-search`` process through a
 Python audit hook installed before the CLI starts (``sys.addaudithook``): the hook
@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from search.indexing import current_generation
 from search.querying import search
 from search.store import IndexStore
 from tests.conftest import ROOT, cli
+from tests.live import Server
 from tests.test_stories import SEED_TEXT, rescrape
 
 #: What a file outside the index holds; a writer that follows a link would change it.
@@ -423,3 +426,49 @@ def test_stories_of_an_earlier_version_are_still_read(tmp_path: Path) -> None:
     check = cli("index", "check", "--index", str(location))
     assert check.returncode == 0, check.stdout
     assert "(stories.json, of an earlier version)" in check.stdout
+
+
+# ------------------------------------------------------------------ two servers
+
+
+def _unix_socket_paths() -> set[str]:
+    with open("/proc/net/unix") as f:
+        next(f)
+        return {parts[7] for parts in (line.split() for line in f) if len(parts) > 7}
+
+
+def test_two_servers_side_by_side_share_no_control_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `serve` on two ports over two index folders, with the same user's runtime
+    folder (where gunicorn would put its one control socket): both start and answer,
+    and neither opens a socket there for the other to take or remove."""
+    runtime, home = tmp_path / "run", tmp_path / "home"
+    runtime.mkdir(mode=0o700)
+    home.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("HOME", str(home))
+    servers = []
+    try:
+        for word in ("alpha", "omega"):
+            src = tmp_path / f"{word}-src"
+            _records(src, 10, word)
+            _build(src, tmp_path / f"{word}-index")
+            servers.append(Server(tmp_path / f"{word}-index", tmp_path / f"{word}.log"))
+        for server, word in zip(servers, ("alpha", "omega"), strict=True):
+            r = requests.get(server.url + "/api/search", params={"q": word}, timeout=10)
+            assert r.status_code == 200 and r.json()["total"] == 10
+        created = [str(p) for p in (*runtime.rglob("*"), *home.rglob("*"))]
+        sockets = [p for p in _unix_socket_paths() if p.startswith(str(tmp_path))]
+        assert created == [] and sockets == [], (created, sockets)
+        # One stops; the other is not disturbed.
+        assert servers.pop(0).stop() == 0
+        r = requests.get(servers[0].url + "/api/search", params={"q": "omega"}, timeout=10)
+        assert r.status_code == 200 and r.json()["total"] == 10
+    finally:
+        for server in servers:
+            assert server.stop() == 0
+    for word in ("alpha", "omega"):
+        log = (tmp_path / f"{word}.log").read_text()
+        assert "Traceback" not in log and "control socket" not in log.lower(), log[-2000:]
+    assert not any(stat.S_ISSOCK(p.lstat().st_mode) for p in tmp_path.rglob("*"))
