@@ -240,12 +240,13 @@ def _prepare_folder(location: Path) -> None:
             clear(p)
     if live is None:
         return
+    # A generation holds only files we and Whoosh wrote: none is a link. (Whoosh opens
+    # its MAIN_WRITELOCK with O_CREAT, which would create what a link there names.)
     for p in live.iterdir():
-        if p.name == SUMMARY_FILE or (p.name.startswith("stories") and p.name.endswith(".json")):
-            if p.is_symlink():
-                raise refuse(p, link_detail(p))
-        elif p.name.endswith(".json.tmp"):  # our temporaries, left by a writer that died
+        if p.name.endswith(".json.tmp"):  # our temporaries, left by a writer that died
             clear(p)
+        elif p.is_symlink():
+            raise refuse(p, link_detail(p))
 
 
 # -------------------------------------------------------------------- generations

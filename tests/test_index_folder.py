@@ -211,6 +211,29 @@ def test_control_files_that_are_links_are_refused_by_writers_and_readers(
     assert {p: p.read_bytes() for p in target.parent.rglob("*") if p.is_file()} == contents
 
 
+@pytest.mark.parametrize("name", ["MAIN_WRITELOCK", "_MAIN_1.toc"])
+def test_a_link_in_the_live_generation_is_refused_by_writers(tmp_path: Path, name: str) -> None:
+    """Whoosh's own files too: its write lock is opened with O_CREAT (a dangling link
+    there would create the file it names), its table of contents read through a link."""
+    src = tmp_path / "src"
+    _records(src, 20)
+    location = tmp_path / "index"
+    _build(src, location)
+    gen = current_generation(location)
+    moved = tmp_path / name
+    os.rename(gen / name, moved)
+    (gen / name).symlink_to(moved if name.endswith(".toc") else tmp_path / "created-by-us")
+    _records(src, 21)
+    for command in ("update", "build"):
+        r = cli("index", command, str(src), "--index", str(location), "--quiet")
+        assert r.returncode == 1, r.stderr
+        assert _one_line(r).startswith(
+            f"Error: the index at {location} is refused: gen-000001/{name} is a symbolic link"
+        )
+    assert not (tmp_path / "created-by-us").exists()
+    assert _listing(location) == [".lock", "current", "gen-000001"]
+
+
 @pytest.mark.parametrize("name", ["current.tmp", "gen-000001/news-search.json.tmp",
                                   "gen-000001/stories.json.tmp", "gen-000001/stories-1.json.tmp"])  # fmt: skip
 def test_temporaries_that_are_links_are_removed_never_followed(tmp_path: Path, name: str) -> None:
