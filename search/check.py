@@ -7,25 +7,40 @@ Each check is read from disk afresh (not from a process's cached snapshot):
 - **summary**: the summary the last build or update wrote agrees with the index
   (schema version, article count);
 - **stored**: every article's stored fields can be read, and ids are unique;
+- **stories**: the story groups (near-duplicates) recorded for the live table of
+  contents are there and name only articles the index holds; groups an earlier version
+  wrote without a table-of-contents number (which an update killed after its commit
+  could leave behind) are computed again from the articles' sketches and compared;
 - **canary**: a few articles spread over the index are found again by a word of their
   title on their own day, through the same ``search()`` that serves readers;
 - **writer**: whether a build or update holds the lock right now (a backup or copy
-  of the folder is consistent only when none does).
+  of the folder is consistent only when none does), and that the lock is not a link
+  (every writer would refuse the folder).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from search.errors import NewsSearchError
-from search.indexing import LOCK_FILE, writer_holding
+from search.indexing import LOCK_FILE, _day_of, writer_holding
 from search.querying import search
 from search.schema import SCHEMA_VERSION, WORD
 from search.store import IndexStore, day_date
+from search.stories import (
+    STORIES_FILE,
+    Sketch,
+    cluster,
+    decode,
+    has_stories,
+    read_stories,
+    stories_file,
+)
 
 __all__ = ["Check", "CheckReport", "check_index"]
 
@@ -73,7 +88,7 @@ def check_index(location: str | Path) -> CheckReport:
         snap = store.snapshot()
     except NewsSearchError as e:
         report.add("opens", False, str(e))
-        _writer(report, holder)
+        _writer(report, loc, holder)
         report.seconds = time.perf_counter() - started
         return report
     try:
@@ -84,9 +99,10 @@ def check_index(location: str | Path) -> CheckReport:
             f"{snap.generation}: {_n(snap.doc_count, 'article')} in {_n(segments, 'segment')}",
         )
         _summary(report, snap.summary, snap.doc_count, snap.toc_generation)
-        _stored(report, snap)
+        sketches = _stored(report, snap)
+        _stories(report, snap, sketches)
         _canary(report, store, snap)
-        _writer(report, holder)
+        _writer(report, loc, holder)
     finally:
         store.close()
     report.seconds = time.perf_counter() - started
@@ -120,19 +136,71 @@ def _summary(report: CheckReport, summary: dict[str, Any], articles: int, toc: i
         report.add("summary", True, f"{_n(articles, 'article')}, as recorded")
 
 
-def _stored(report: CheckReport, snap: Any) -> None:
+def _stored(report: CheckReport, snap: Any) -> list[Sketch] | None:
+    """Check the stored fields; return every article's sketch (None if unreadable)."""
     ids: set[str] = set()
+    sketches: list[Sketch] = []
     try:
         for docnum in snap.live:
-            art_id = snap.stored(docnum).get("id")
+            fields = snap.stored(docnum)
+            art_id = fields.get("id")
             if not art_id or art_id in ids:
                 report.add("stored", False, f"document {docnum} has a missing or repeated id")
-                return
+                return None
             ids.add(art_id)
+            sketches.append(
+                Sketch(art_id, _day_of(fields.get("published")), decode(fields.get("sketch")))
+            )
     except Exception as e:  # a damaged stored-fields file raises what Whoosh raises
         report.add("stored", False, f"stored fields cannot be read ({type(e).__name__}: {e})")
-        return
+        return None
     report.add("stored", True, f"{_n(len(ids), 'article')} readable, ids unique")
+    return sketches
+
+
+def _stories(report: CheckReport, snap: Any, sketches: list[Sketch] | None) -> None:
+    if sketches is None:
+        return
+    gen = snap.location / snap.generation
+    toc = snap.toc_generation
+    repair = "an update rewrites them (`news-search index update PATH`, even with nothing new)"
+    try:
+        dated = has_stories(gen, toc)
+        legacy = not dated and os.path.isfile(gen / STORIES_FILE)
+        recorded = read_stories(gen, toc)
+    except NewsSearchError as e:  # a story file that is a link
+        report.add("stories", False, str(e))
+        return
+    if not dated and not legacy:
+        report.add(
+            "stories", False, f"no story groups for table of contents {toc} "
+            f"({stories_file(toc)} is missing): search shows no versions; {repair}",
+        )  # fmt: skip
+        return
+    ids = {s.id for s in sketches}
+    unknown = sum(1 for art_id in recorded if art_id not in ids)
+    if unknown:
+        report.add(
+            "stories", False, f"the story groups name {_n(unknown, 'article')} the index "
+            f"does not hold: they are out of date; {repair}",
+        )  # fmt: skip
+        return
+    if legacy:
+        # Written by an earlier version after its commit: compute them again to compare.
+        expected = cluster(sketches)
+        keys = expected.keys() | recorded.keys()
+        wrong = sum(1 for k in keys if expected.get(k) != recorded.get(k))
+        if wrong:
+            report.add(
+                "stories", False, f"the story groups ({STORIES_FILE}) are out of date: "
+                f"{_n(wrong, 'article')} grouped otherwise than their texts say; {repair}",
+            )  # fmt: skip
+            return
+    stories = len(set(recorded.values()))
+    source = STORIES_FILE + ", of an earlier version" if legacy else stories_file(toc)
+    in_them = _n(len(recorded), "article")
+    noun = "story" if stories == 1 else "stories"
+    report.add("stories", True, f"{stories:,} {noun} with copies, {in_them} in them ({source})")
 
 
 def _canary(report: CheckReport, store: IndexStore, snap: Any) -> None:
@@ -166,7 +234,19 @@ def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def _writer(report: CheckReport, holder: int | None) -> None:
+def _writer(report: CheckReport, location: Path, holder: int | None) -> None:
+    lock = location / LOCK_FILE
+    try:
+        st = os.lstat(lock)
+    except OSError:
+        st = None
+    if st is not None and (not stat.S_ISREG(st.st_mode) or st.st_nlink != 1):
+        what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a plain file of its own"
+        report.add(
+            "writer", False, f"the writer lock {LOCK_FILE} is {what}: every build and "
+            "update refuses this folder until it is removed",
+        )  # fmt: skip
+        return
     if holder is None:
         report.add("writer", True, "no build or update is running")
     else:

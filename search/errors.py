@@ -14,6 +14,7 @@ __all__ = [
     "QueryTooCostly",
     "SearchTimeout",
     "SourceMissing",
+    "UnsafeIndex",
 ]
 
 
@@ -38,6 +39,21 @@ class IndexCorrupt(NewsSearchError):
             "`news-search index rebuild` (or `news-search index build PATH`)"
         )
         self.location = location
+
+
+class UnsafeIndex(IndexCorrupt):
+    """A control file of the index folder (the lock, ``current``, a summary) is a link
+    or not a plain file: it is refused, never followed. Readers see it as an index that
+    cannot be read (503, ``index check`` fails); writers change nothing."""
+
+    def __init__(self, location: str, detail: str) -> None:
+        NewsSearchError.__init__(
+            self,
+            f"the index at {location} is refused: {detail}; the index folder's control "
+            "files are never followed through links: remove it and run again",
+        )
+        self.location = location
+        self.detail = detail
 
 
 class DiskFull(NewsSearchError):

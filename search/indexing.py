@@ -3,14 +3,21 @@
 On disk, an index location holds::
 
     current -> gen-000007     the live generation (a symbolic link, replaced atomically)
-    gen-000007/               a complete Whoosh index + news-search.json (its summary)
+    gen-000007/               a complete Whoosh index, news-search.json (its summary) and
+                              stories-N.json (the story groups of table of contents N)
     gen-000006/               the previous generation, kept for readers still using it
     .lock                     the single-writer lock (flock) and its holder's pid
 
 A build writes ``.build-<pid>/`` and renames it into place only when it is complete,
 so a build killed at any moment leaves the live index exactly as it was; the next
-writer removes the leftovers. An update changes the live generation through Whoosh's
-own commit, which switches segments by renaming one table-of-contents file.
+writer removes the leftovers (``.build-*``, ``current.tmp``, a generation never
+switched to). An update changes the live generation through Whoosh's own commit, which
+switches segments by renaming one table-of-contents file; the story groups of that
+table of contents are written before it, so the rename commits both.
+
+The control files (``.lock``, ``current``, summaries, story groups and their
+temporaries) are never followed through links (see search.control): a folder where one
+is a link is refused with :class:`UnsafeIndex`.
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -42,6 +51,7 @@ from search.articles import (
     iter_files,
     read_path,
 )
+from search.control import clear, link_detail, open_control, read_json, refuse, write_atomically
 from search.errors import (
     DiskFull,
     EmptyBuild,
@@ -50,10 +60,20 @@ from search.errors import (
     IndexMissing,
     NewsSearchError,
     SourceMissing,
+    UnsafeIndex,
 )
 from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
 from search.segments import write_index
-from search.stories import Sketch, cluster, decode, encode, sketch, write_stories
+from search.stories import (
+    Sketch,
+    cluster,
+    decode,
+    encode,
+    has_stories,
+    prune_stories,
+    sketch,
+    write_stories,
+)
 
 __all__ = [
     "SUMMARY_FILE",
@@ -75,6 +95,10 @@ CURRENT = "current"
 LOCK_FILE = ".lock"
 GEN_PREFIX = "gen-"
 BUILD_PREFIX = ".build-"
+#: The new ``current`` link, made beside it and renamed over it.
+TMP_LINK = CURRENT + ".tmp"
+#: What ``current`` may point to: a generation folder in the index folder itself.
+GEN_NAME = re.compile(r"gen-[0-9]{6,}")
 
 #: Called after each file with (files done, articles read so far).
 Progress = Callable[[int, int], None]
@@ -153,10 +177,11 @@ def writer_lock(location: Path) -> Iterator[None]:
     The lock is an ``flock`` on ``.lock``: the kernel releases it when its holder dies,
     so a lock left by a killed process is never in the way. The refusal names the holder
     as the kernel knows it (``/proc/locks``); the pid is also written in the file, for
-    people.
+    people. A ``.lock`` that is a link (or a second name of another file) is refused
+    before anything is written: it is never followed.
     """
     location.mkdir(parents=True, exist_ok=True)
-    fd = os.open(location / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_control(location / LOCK_FILE, os.O_RDWR | os.O_CREAT)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -167,7 +192,7 @@ def writer_lock(location: Path) -> Iterator[None]:
             raise IndexLocked(str(location), holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
-        _remove_stale_builds(location)
+        _prepare_folder(location)
         yield
     finally:
         os.close(fd)
@@ -177,7 +202,7 @@ def writer_holding(location: Path) -> int | None:
     """The pid of the process holding the writer lock now, or None (read from
     ``/proc/locks``, so asking never gets in a writer's way)."""
     try:
-        st = os.stat(location / LOCK_FILE)
+        st = os.lstat(location / LOCK_FILE)  # a link's target is not our lock
         with open("/proc/locks", encoding="ascii", errors="replace") as f:
             lines = f.read().splitlines()
     except OSError:
@@ -197,26 +222,60 @@ def writer_holding(location: Path) -> int | None:
     return None
 
 
-def _remove_stale_builds(location: Path) -> None:
-    # We hold the lock, so any half-written build belongs to a writer that died.
+def _prepare_folder(location: Path) -> None:
+    """Under the lock, before anything is read or written: refuse control files that
+    are links, and remove what writers that died left (we hold the lock, so it is no
+    running writer's): half-written builds, a ``current.tmp`` of any kind, and
+    generations never switched to (numbered above the live one, or not folders)."""
+    live = _live_or_none(location)
     for p in location.glob(BUILD_PREFIX + "*"):
-        shutil.rmtree(p, ignore_errors=True)
-    tmp_link = location / (CURRENT + ".tmp")
-    if tmp_link.is_symlink():
-        tmp_link.unlink()
+        clear(p)
+    clear(location / TMP_LINK)
+    for p in location.glob(GEN_PREFIX + "*"):
+        if live is not None and p.name == live.name:
+            continue
+        if not stat.S_ISDIR(os.lstat(p).st_mode) or (
+            live is not None and _generation_number(p) > _generation_number(live)
+        ):
+            clear(p)
+    if live is None:
+        return
+    # A generation holds only files we and Whoosh wrote: none is a link. (Whoosh opens
+    # its MAIN_WRITELOCK with O_CREAT, which would create what a link there names.)
+    for p in live.iterdir():
+        if p.name.endswith(".json.tmp"):  # our temporaries, left by a writer that died
+            clear(p)
+        elif p.is_symlink():
+            raise refuse(p, link_detail(p))
 
 
 # -------------------------------------------------------------------- generations
 
 
 def current_generation(location: Path) -> Path:
-    """The directory of the live generation, or raise :class:`IndexMissing`."""
+    """The directory of the live generation, or raise :class:`IndexMissing` (none yet),
+    :class:`IndexCorrupt` (it is gone) or :class:`UnsafeIndex` (``current`` is not a
+    link to a generation folder of this index folder)."""
     link = location / CURRENT
-    if not link.is_symlink():
-        raise IndexMissing(str(location))
-    target = location / os.readlink(link)
-    if not target.is_dir():
-        raise IndexCorrupt(str(location), f"'{CURRENT}' points to a missing {target.name}")
+    try:
+        name = os.readlink(link)
+    except FileNotFoundError:
+        raise IndexMissing(str(location)) from None
+    except OSError as e:
+        if e.errno == errno.EINVAL:  # there, but not a link
+            raise refuse(link, "is not a symbolic link") from None
+        raise IndexMissing(str(location)) from e
+    if not GEN_NAME.fullmatch(name):
+        raise refuse(link, f"points outside the index folder (to {name})")
+    target = location / name
+    try:
+        mode = os.lstat(target).st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISLNK(mode):
+        raise refuse(target, link_detail(target))
+    if not stat.S_ISDIR(mode):
+        raise IndexCorrupt(str(location), f"'{CURRENT}' points to a missing {name}")
     return target
 
 
@@ -228,12 +287,18 @@ def _generation_number(p: Path) -> int:
 
 
 def _switch_to(location: Path, new_gen: Path) -> None:
-    tmp_link = location / (CURRENT + ".tmp")
-    if tmp_link.is_symlink():
-        tmp_link.unlink()
-    os.symlink(new_gen.name, tmp_link)
-    os.replace(tmp_link, location / CURRENT)
+    tmp_link = location / TMP_LINK
+    clear(tmp_link)
+    os.symlink(new_gen.name, tmp_link)  # never follows: fails if the name is taken
+    os.replace(tmp_link, location / CURRENT)  # replaces the link itself, atomically
     _fsync_dir(location)
+
+
+def _points_to(location: Path, gen: Path) -> bool:
+    try:
+        return os.readlink(location / CURRENT) == gen.name
+    except OSError:
+        return False
 
 
 def _fsync_dir(path: Path) -> None:
@@ -247,27 +312,20 @@ def _fsync_dir(path: Path) -> None:
 def _prune_generations(location: Path, keep: Sequence[Path]) -> None:
     keep_names = {p.name for p in keep}
     for p in location.glob(GEN_PREFIX + "*"):
-        if p.name not in keep_names and p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
+        if p.name not in keep_names:
+            clear(p)
 
 
 def read_summary(gen_dir: Path) -> dict[str, Any]:
-    """The summary a build or update left in a generation (empty if none)."""
-    try:
-        with open(gen_dir / SUMMARY_FILE, encoding="utf-8") as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    """The summary a build or update left in a generation (empty if none; a link is
+    refused with :class:`UnsafeIndex`, never read)."""
+    data = read_json(gen_dir / SUMMARY_FILE)
+    return data if isinstance(data, dict) else {}
 
 
 def _write_summary(gen_dir: Path, summary: dict[str, Any]) -> None:
-    tmp = gen_dir / (SUMMARY_FILE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, gen_dir / SUMMARY_FILE)
+    data = json.dumps(summary, indent=2, sort_keys=True).encode("utf-8")
+    write_atomically(gen_dir / SUMMARY_FILE, data)
 
 
 def _now() -> str:
@@ -439,6 +497,7 @@ def build(
         ids = page_ids(files, roots, _live_ids(loc, colliding.keys())) if colliding else {}
         tmp = loc / f"{BUILD_PREFIX}{os.getpid()}"
         tmp.mkdir()
+        gen: Path | None = None
         try:
             whoosh_index.create_in(str(tmp), ArticleSchema()).close()
 
@@ -454,11 +513,11 @@ def build(
                     raise StrictFailure(report)
 
             write_index(str(tmp), documents(), procs=procs, limitmb=limitmb)
-            write_stories(tmp, cluster(sketches))
             ix = whoosh_index.open_dir(str(tmp))
             report.articles = ix.doc_count()
             toc_generation = ix.latest_generation()
             ix.close()
+            write_stories(tmp, cluster(sketches), toc_generation)
             previous = _live_or_none(loc)
             if report.articles == 0 and not allow_empty:
                 live = int(read_summary(previous).get("articles") or 0) if previous else None
@@ -484,12 +543,17 @@ def build(
             )
             _fsync_dir(tmp)
             os.rename(tmp, gen)
+            _switch_to(loc, gen)
         except BaseException as e:
-            shutil.rmtree(tmp, ignore_errors=True)
+            clear(tmp)
+            # A build that fails is not left behind as a complete copy: unless `current`
+            # already points to it (the switch was made, something after it failed).
+            if gen is not None and not _points_to(loc, gen):
+                clear(gen)
+                clear(loc / TMP_LINK)
             if _disk_full(e):
                 raise DiskFull(str(loc), "build") from e
             raise
-        _switch_to(loc, gen)
         _prune_generations(loc, [gen] + ([previous] if previous else []))
     return report
 
@@ -497,6 +561,19 @@ def build(
 def _check_date_order(date_order: str) -> None:
     if date_order not in DATE_ORDERS:
         raise ValueError(f"date_order must be one of {', '.join(DATE_ORDERS)}")
+
+
+def _sketches(
+    stored: Mapping[str, tuple[Any, bytes | None]], new: Mapping[str, Sketch]
+) -> list[Sketch]:
+    """The sketches of every article an update leaves: the stored ones it did not
+    replace, and the new ones."""
+    kept = [
+        Sketch(art_id, _day_of(published), decode(data))
+        for art_id, (published, data) in stored.items()
+        if art_id not in new
+    ]
+    return [*kept, *new.values()]
 
 
 def _sketch(article: Article) -> Sketch:
@@ -529,8 +606,12 @@ def _remove_unlisted_files(gen: Path) -> None:
 
 
 def _live_or_none(loc: Path) -> Path | None:
+    """The live generation; None when there is none that can be read (a build replaces
+    it); a folder that is refused stays refused."""
     try:
         return current_generation(loc)
+    except UnsafeIndex:
+        raise
     except NewsSearchError:
         return None
 
@@ -606,7 +687,6 @@ def update(
         ids = page_ids(files, roots, known, taken)
         writer = ix.writer()
         seen: set[str] = set()
-        committed = False
         try:
             for article in _articles(files, fmt, report, progress, ids, date_order):
                 seen.add(article.id)
@@ -637,31 +717,32 @@ def update(
             if report.read == 0 and not allow_empty:
                 raise EmptyBuild(str(loc), ix.doc_count(), len(report.skipped), "update")
             if report.indexed or report.updated or report.removed:
-                # Whoosh writes the new segment, then renames a new table of contents
-                # into place: until that rename, readers see the index as it was.
+                # The story groups of the table of contents this commit writes go first,
+                # under its number; then Whoosh writes the new segment and renames the
+                # new table of contents into place. Until that rename readers see the
+                # index (and its groups) as they were; from it, both new ones.
+                write_stories(gen, cluster(_sketches(stored_sketches, new_sketches)),
+                              writer.generation)  # fmt: skip
                 writer.commit(optimize=False)
-                committed = True
             else:
                 writer.cancel()
         except BaseException as e:
             with contextlib.suppress(Exception):
                 writer.cancel()
             _remove_unlisted_files(gen)
+            with contextlib.suppress(Exception):  # the groups of a commit that failed
+                prune_stories(gen, ix.latest_generation())
             if _disk_full(e):
                 raise DiskFull(str(loc), "update") from e
             raise
-        if committed:
-            # After the commit, outside its rollback: the index has changed whatever
-            # happens here, and a failure is reported as what it is.
-            kept = [
-                Sketch(art_id, _day_of(published), decode(data))
-                for art_id, (published, data) in stored_sketches.items()
-                if art_id not in new_sketches
-            ]
-            write_stories(gen, cluster([*kept, *new_sketches.values()]))
         report.articles = ix.doc_count()
         toc_generation = ix.latest_generation()
         ix.close()
+        if not has_stories(gen, toc_generation):
+            # None for this table of contents (an index of an earlier version, or the file
+            # was lost): an update, even one with nothing to change, writes them again.
+            write_stories(gen, cluster(_sketches(stored_sketches, new_sketches)), toc_generation)
+        prune_stories(gen, toc_generation)
         report.generation = gen.name
         report.seconds = time.perf_counter() - started
         summary = read_summary(gen)

@@ -149,6 +149,11 @@ def _load_snapshot(location: Path) -> Snapshot:
         ix = whoosh_index.open_dir(str(gen))
         toc_gen = ix.latest_generation()
         searcher = ix.searcher()
+        # The table of contents the searcher read (an update may have committed another
+        # since latest_generation() looked): its story groups are the ones that agree.
+        opened = searcher.reader().generation()
+        if isinstance(opened, int) and opened >= 0:
+            toc_gen = opened
     except whoosh_index.EmptyIndexError as e:
         raise IndexCorrupt(str(location), "no table of contents in the live generation") from e
     except Exception as e:  # a damaged index raises many kinds of error inside Whoosh
@@ -185,12 +190,15 @@ def _load_snapshot(location: Path) -> Snapshot:
         deleted = frozenset(range(len(day))) - live_set if len(live) < len(day) else frozenset()
         posting_cache = PostingCache()
         tag_sets = _tag_sets(reader, deleted)
-        story_of, story_sets = _stories(searcher, gen, deleted)
+        story_of, story_sets = _stories(searcher, gen, toc_gen, deleted)
+        summary = read_summary(gen)
+    except IndexCorrupt:  # a control file that is a link (UnsafeIndex): said as it is
+        searcher.close()
+        raise
     except Exception as e:
         searcher.close()
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise IndexCorrupt(str(location), detail) from e
-    summary = read_summary(gen)
     built_with = summary.get("schema_version")
     if built_with is not None and built_with != SCHEMA_VERSION:
         log.warning(
@@ -231,12 +239,13 @@ def _load_snapshot(location: Path) -> Snapshot:
 
 
 def _stories(
-    searcher: Searcher, gen: Path, deleted: frozenset[int]
+    searcher: Searcher, gen: Path, toc_generation: int, deleted: frozenset[int]
 ) -> tuple[dict[int, str], dict[str, frozenset[int]]]:
-    """The generation's clusters by document number (articles gone since are left out)."""
+    """The clusters of the table of contents read, by document number (articles gone
+    since are left out)."""
     story_of: dict[int, str] = {}
     members: dict[str, set[int]] = {}
-    for article_id, story in read_stories(gen).items():
+    for article_id, story in read_stories(gen, toc_generation).items():
         docnum = searcher.document_number(id=article_id)
         if docnum is not None and docnum not in deleted:
             story_of[docnum] = story

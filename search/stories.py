@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import zlib
 from array import array
 from collections import defaultdict
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from search.control import clear, read_json, write_atomically
 from search.schema import WORD
 
 __all__ = [
@@ -40,12 +40,17 @@ __all__ = [
     "cluster",
     "decode",
     "encode",
+    "has_stories",
+    "prune_stories",
     "read_stories",
     "sketch",
+    "stories_file",
     "write_stories",
 ]
 
-#: The clusters of a generation, beside its Whoosh files: {article id: story id}.
+#: The clusters of a generation, beside its Whoosh files: {article id: story id}, one
+#: file per table of contents (:func:`stories_file`); this undated name is an earlier
+#: version's, still read.
 STORIES_FILE = "stories.json"
 
 #: Words per shingle.
@@ -98,7 +103,10 @@ def cluster(sketches: Iterable[Sketch]) -> dict[str, str]:
     Articles without a copy are left out (their story is themselves). A pair is joined
     only if the cluster it makes spans at most :data:`WINDOW_DAYS`.
     """
-    items = list(sketches)
+    # In one order whatever order they come in (a build's reading order, an update's
+    # stored order), so that the clusters are a function of the articles alone and
+    # `index check` can compute them again to compare.
+    items = sorted(sketches, key=lambda s: (s.published, s.id))
     buckets: dict[int, list[int]] = defaultdict(list)
     for i, s in enumerate(items):
         for h in s.hashes[:KEYS]:
@@ -162,23 +170,50 @@ def decode(data: bytes | None) -> tuple[int, ...]:
     return tuple(a)
 
 
-def write_stories(gen_dir: Path, stories: dict[str, str]) -> None:
-    """Write the clusters beside the index (atomically: a reader sees old or new)."""
-    tmp = gen_dir / (STORIES_FILE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(stories, f, separators=(",", ":"), sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, gen_dir / STORIES_FILE)
+def stories_file(toc_generation: int) -> str:
+    """The name of the clusters that go with one Whoosh table of contents."""
+    return f"stories-{toc_generation}.json"
 
 
-def read_stories(gen_dir: Path) -> dict[str, str]:
-    """The clusters of a generation ({} when it has none, or the file is unreadable)."""
-    try:
-        with open(gen_dir / STORIES_FILE, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
+def write_stories(gen_dir: Path, stories: dict[str, str], toc_generation: int) -> None:
+    """Write the clusters for the table of contents ``toc_generation`` of the index in
+    ``gen_dir``. An update writes them *before* it commits that table of contents: the
+    rename that makes new documents live also makes their clusters live, so a writer
+    killed at any moment leaves documents and clusters that agree."""
+    data = json.dumps(stories, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    write_atomically(gen_dir / stories_file(toc_generation), data)
+
+
+def has_stories(gen_dir: Path, toc_generation: int) -> bool:
+    """Whether the clusters of this table of contents were written (a link is refused)."""
+    return isinstance(read_json(gen_dir / stories_file(toc_generation)), dict)
+
+
+def read_stories(gen_dir: Path, toc_generation: int) -> dict[str, str]:
+    """The clusters of a table of contents ({} when there are none). An index written
+    before the file name carried the generation has one ``stories.json``: read that."""
+    data = read_json(gen_dir / stories_file(toc_generation))
+    if data is None:
+        data = read_json(gen_dir / STORIES_FILE)
     if not isinstance(data, dict):
         return {}
     return {str(k): str(v) for k, v in data.items()}
+
+
+def prune_stories(gen_dir: Path, toc_generation: int) -> None:
+    """Remove the clusters of other tables of contents than the live one and the one
+    before it (a reader that opened that one a moment ago still reads its clusters),
+    and the undated file of an earlier version once a dated one is there."""
+    numbers = []
+    for p in gen_dir.glob("stories-*.json"):
+        try:
+            numbers.append((int(p.name[len("stories-") : -len(".json")]), p))
+        except ValueError:
+            continue
+    older = [n for n, _ in numbers if n < toc_generation]
+    keep = {toc_generation, max(older, default=toc_generation)}
+    for n, p in numbers:
+        if n not in keep:
+            clear(p)
+    if has_stories(gen_dir, toc_generation):
+        clear(gen_dir / STORIES_FILE)

@@ -244,14 +244,15 @@ def test_check_healthy_then_damaged(runner: CliRunner, archive: Path, tmp_path: 
     result = runner.invoke(main, ["index", "check", "--index", str(index)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[:5] == [
+    assert lines[:6] == [
         "ok    opens    gen-000001: 2 articles in 1 segment",
         "ok    summary  2 articles, as recorded",
         "ok    stored   2 articles readable, ids unique",
+        "ok    stories  0 stories with copies, 0 articles in them (stories-1.json)",
         "ok    canary   2 of 2 articles found again by title",
         "ok    writer   no build or update is running",
     ]
-    assert lines[5].startswith(f"{index}: healthy (checked in ")
+    assert lines[6].startswith(f"{index}: healthy (checked in ")
     with writer_lock(index):
         held = runner.invoke(main, ["index", "check", "--index", str(index), "--json"])
     data = json.loads(held.output)

@@ -6,8 +6,18 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
 
 __all__ = ["run_gunicorn"]
+
+#: gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR or
+#: ~/.gunicorn/gunicorn.ctl): a second instance takes it over from the first, and the
+#: first to stop removes it from under the other. We are run by signals: none.
+_NO_CONTROL_SOCKET = (
+    {"control_socket_disable": True}
+    if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS)
+    else {}
+)
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -46,5 +56,6 @@ def run_gunicorn(app: Flask, host: str, port: int, workers: int) -> None:
             "timeout": 60,
             "graceful_timeout": 10,
             "proc_name": "news-search",
+            **_NO_CONTROL_SOCKET,
         },
     ).run()
