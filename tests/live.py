@@ -47,9 +47,11 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited: {log.read_text()}")
             try:
-                if requests.get(self.url + "/api/health", timeout=1).status_code == wait_for:
+                if requests.get(self.url + "/api/health", timeout=5).status_code == wait_for:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or a worker still opening the index (over a second
+                # on a loaded machine): ask again.
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("the server did not answer within 30 s")
