@@ -74,6 +74,8 @@ def run(index: Path, name: str, text: str, match: str, sort: str) -> dict[str, o
         row.update(clauses=cost.clauses, postings=cost.postings, positions=cost.positions)
     except QueryTooCostly as e:
         row.update(clauses=e.clauses, postings=e.postings, positions=e.positions)
+    except SearchTimeout:
+        row.update(clauses="(503)")
     pricing.close()
     store = IndexStore(index)
     snap = store.snapshot()

@@ -100,7 +100,11 @@ def _leaf_postings(matcher: Any) -> tuple[list[int], list[float]]:
             weights.append(matcher.weight())
             matcher.next()
         return ids, weights
+    blocks = 0
     while matcher.is_active():
+        blocks += 1
+        if blocks % 64 == 0:  # ~8,000 postings: a long list is ended within it
+            budget.check()
         if matcher._data is None:
             matcher._read_data()
         block_ids = matcher._data[0]
