@@ -49,7 +49,7 @@ class Server:
             try:
                 if requests.get(self.url + "/api/health", timeout=1).status_code == wait_for:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a worker opening the index
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("the server did not answer within 30 s")
