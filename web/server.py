@@ -10,7 +10,9 @@ event loop reads each request whole (headers and any body) without blocking, wit
 :data:`REQUEST_TIMEOUT` of its first byte, and only a complete request is handed to a
 thread. Idle, trickling and never-closing clients cost a file descriptor each, never a
 thread: they are answered 408 and dropped at the deadline. A thread writing a response
-gives up on a client that reads nothing for :data:`SEND_TIMEOUT`.
+gives up on a client that reads nothing for :data:`SEND_TIMEOUT`. The app runs in one
+thread of a process at a time (:class:`OneAtATime`): the threads are for waiting on
+clients, the processes for the cores.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import logging
 import re
 import selectors
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, Literal, NamedTuple
 
@@ -43,6 +47,7 @@ __all__ = [
     "THREADS",
     "WORKER_CONNECTIONS",
     "GuardedThreadWorker",
+    "OneAtATime",
     "Refusal",
     "gunicorn_options",
     "request_state",
@@ -58,9 +63,10 @@ log = logging.getLogger("news_search.server")
 REQUEST_TIMEOUT = 10.0
 #: Seconds an idle kept-alive connection stays open between requests.
 KEEPALIVE = 5
-#: Threads per process: requests searched at once. Searching is CPU-bound Python, so
-#: more threads than this only queue on the GIL; the processes give the parallelism.
-THREADS = 8
+#: Threads per process: responses under way at once. The app itself runs one thread at
+#: a time (:class:`OneAtATime`); the others wait for it or write to slow readers, so a
+#: few slow downloads do not take every thread.
+THREADS = 32
 #: Open connections per process (idle, slow, kept-alive or being served).
 WORKER_CONNECTIONS = 1000
 #: The most a request's head may hold (request line and headers). gunicorn's own limits
@@ -318,6 +324,49 @@ def _remote(conn: TConn) -> str:
     return str(client[0]) if isinstance(client, tuple) else str(client)
 
 
+class OneAtATime:
+    """The app, run by one thread of a process at a time.
+
+    Whoosh's searcher reads its files by seek-then-read on shared file objects: two
+    threads searching at once read each other's positions (an UnpicklingError under
+    load). And searching is CPU-bound Python, which the GIL runs one thread at a time
+    anyway. So the app runs under a lock: the call that makes a response and each step
+    of a streamed body (an export reads its rows as they are sent) hold it, and writing
+    to the client does not: a slow reader waits on its socket, not on the others.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with self.lock:
+            body = self.app(environ, start_response)
+        return _StepLocked(body, self.lock)
+
+
+class _StepLocked:
+    def __init__(self, body: Iterable[bytes], lock: threading.Lock) -> None:
+        self.body = body
+        self.lock = lock
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.lock:
+            steps = iter(self.body)
+        while True:
+            with self.lock:
+                chunk = next(steps, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            with self.lock:
+                close()
+
+
 class _Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, app: Flask, options: dict[str, Any]) -> None:
         self.application = app
@@ -328,8 +377,8 @@ class _Server(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        return self.application
+    def load(self) -> OneAtATime:
+        return OneAtATime(self.application)
 
 
 def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
