@@ -12,6 +12,7 @@ import importlib.util
 import json
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -22,7 +23,7 @@ from types import ModuleType
 import pytest
 
 from tests.conftest import ROOT, SEED, index_from_records
-from tests.live import Server
+from tests.live import Server, free_port
 from tests.test_web import ARTICLES
 from web.server import MAX_BODY, MAX_HEAD, REQUEST_TIMEOUT
 
@@ -208,3 +209,47 @@ def test_refusals_are_logged(server: Server) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("no refused line in the log")
+
+
+STUCK_APP = """
+import sys, time
+from flask import Flask
+from web.server import run_gunicorn
+
+app = Flask("stuck")
+app.add_url_rule("/ok", "ok", lambda: "ok")
+app.add_url_rule("/stuck", "stuck", lambda: time.sleep(600) or "late")
+run_gunicorn(app, "127.0.0.1", int(sys.argv[1]), 1, timeout=3, graceful_timeout=1)
+"""
+
+
+def test_a_request_that_holds_the_app_past_the_timeout_gets_its_worker_restarted(
+    tmp_path: Path,
+) -> None:
+    """The event loop keeps beating while a thread is stuck in the app, but the beat is
+    withheld once one step has run for over a second: past gunicorn's ``timeout`` (3 s
+    here, 60 s in serve) the worker is restarted, as a stuck sync worker was, and the
+    next request is answered by its successor. (A stand-in app, the real worker.)"""
+    port = free_port()
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-c", STUCK_APP, str(port)], cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while slow.probe(port, "/ok") is None:
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.1)
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert s.recv(65536) == b""  # closed with the worker, unanswered
+        assert 3 < time.monotonic() - started < 15
+        deadline = time.monotonic() + 20
+        while slow.probe(port, "/ok") is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert "WORKER TIMEOUT" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

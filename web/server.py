@@ -294,6 +294,15 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
                 break
             self._end_linger(conn)
 
+    def notify(self) -> None:
+        """The heartbeat the arbiter watches: withheld while one step of the app has run
+        for over a second, so that a step still running after ``timeout`` (60 s) gets
+        the worker restarted, as a sync worker stuck in one request was."""
+        lock = getattr(self.wsgi, "lock", None)
+        since = getattr(lock, "held_since", None)
+        if since is None or time.monotonic() - since < 1.0:
+            super().notify()
+
     def handle(self, conn: _Conn) -> Any:
         """In a thread: parse the whole request the event loop read, then serve it."""
         if conn.ready:
@@ -337,7 +346,7 @@ class OneAtATime:
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
-        self.lock = threading.Lock()
+        self.lock = _TimedLock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         with self.lock:
@@ -345,8 +354,24 @@ class OneAtATime:
         return _StepLocked(body, self.lock)
 
 
+class _TimedLock:
+    """A lock that knows since when it is held (``held_since``, monotonic, or None)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.held_since: float | None = None
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self.held_since = time.monotonic()
+
+    def __exit__(self, *exc: object) -> None:
+        self.held_since = None
+        self._lock.release()
+
+
 class _StepLocked:
-    def __init__(self, body: Iterable[bytes], lock: threading.Lock) -> None:
+    def __init__(self, body: Iterable[bytes], lock: _TimedLock) -> None:
         self.body = body
         self.lock = lock
 
@@ -401,8 +426,8 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         # A results page's links carry the query, and the browser sends the page's
         # URL back as Referer: a header must hold a whole request line and more.
         "limit_request_field_size": 16380,
-        # With threads, the worker's heartbeat comes from its event loop: a worker is
-        # restarted when that loop stops, not when one request takes long.
+        # A worker whose app has been busy with one request for this long is restarted
+        # (GuardedThreadWorker.notify), as the sync worker was.
         "timeout": 60,
         "graceful_timeout": 10,
         "proc_name": "news-search",
