@@ -6,7 +6,7 @@ INDEX  ?= index
 PORT   ?= 8000
 EXAMPLES := examples/articles
 
-.PHONY: setup index run test lint chromium clean
+.PHONY: setup index run test lint chromium nginx clean
 
 $(BIN)/news-search: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +33,22 @@ chromium:
 	    echo "chromium is not installed (sudo apt-get install chromium): browser tests will skip"; \
 	  fi; }
 
+## Debian's nginx for the reverse-proxy test (tests/test_nginx.py), installed as chromium is.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "nginx is not installed (sudo apt-get install nginx): the nginx test will skip"; \
+	  fi; }
+
 lint: setup
 	$(BIN)/ruff check search web tests bench
 	$(BIN)/ruff format --check search web tests bench
 	$(BIN)/mypy
 
 ## Lint, type-check and run every test (engine, CLI, web, live server, browser).
-test: lint chromium
+test: lint chromium nginx
 	$(BIN)/pytest -ra
 
 clean:

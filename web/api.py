@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
@@ -52,12 +53,31 @@ def api_export() -> Any:
         raise InvalidParameter("body", "must be true or false")
     result = export(**params, body=body in ("true", "1"), index=store(current_app))
     response = Response(
-        stream_with_context(export_lines(result, fmt)),
+        stream_with_context(_pieces(export_lines(result, fmt))),
         mimetype=EXPORT_TYPES[fmt],
     )
     response.headers["Content-Disposition"] = f'attachment; filename="news-search.{fmt}"'
     response.headers["X-Total-Count"] = str(result.total)
     return response
+
+
+#: Export lines are sent in pieces of about this many characters: one write (and one
+#: HTTP chunk) for each, not one per article.
+EXPORT_PIECE = 32 * 1024
+
+
+def _pieces(lines: Iterator[str]) -> Iterator[str]:
+    """The first line at once (the download starts), then lines joined into pieces."""
+    batch: list[str] = []
+    size = EXPORT_PIECE  # so the first line goes out alone
+    for line in lines:
+        batch.append(line)
+        size += len(line)
+        if size >= EXPORT_PIECE:
+            yield "".join(batch)
+            batch, size = [], 0
+    if batch:
+        yield "".join(batch)
 
 
 @bp.get("/articles/<article_id>")

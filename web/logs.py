@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,22 +82,60 @@ def init_app(app: Flask) -> None:
     def finish(response: Response) -> Response:
         response.headers["X-Request-Id"] = request_id()
         started = g.get("started")
-        ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
         query = request.query_string.decode("latin-1")
-        access_log.info(
-            "",
-            extra={
-                "event": "request",
-                "fields": {
-                    "request_id": request_id(),
-                    "method": request.method,
-                    "path": request.path,
-                    "query": query[:MAX_LOGGED_QUERY],
-                    "status": response.status_code,
-                    "ms": round(ms, 1),
-                    "bytes": response.calculate_content_length(),
-                    "remote": request.remote_addr,
-                },
-            },
-        )
+        fields: dict[str, Any] = {
+            "request_id": request_id(),
+            "method": request.method,
+            "path": request.path,
+            "query": query[:MAX_LOGGED_QUERY],
+            "status": response.status_code,
+            "ms": 0.0,
+            "bytes": None,
+            "remote": request.remote_addr,
+        }
+        if response.is_streamed:
+            # Counting the bytes now would build the whole stream in memory before its
+            # first byte: the line is written when the stream ends (or is cut off).
+            response.response = _CountedStream(response.response, fields, started)
+        else:
+            fields["bytes"] = response.calculate_content_length()
+            _log_request(fields, started)
         return response
+
+
+def _log_request(fields: dict[str, Any], started: float | None) -> None:
+    ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
+    fields["ms"] = round(ms, 1)
+    access_log.info("", extra={"event": "request", "fields": fields})
+
+
+class _CountedStream:
+    """A streamed body passed through as it is produced, counting its bytes; its access
+    line is written when the server closes it: ``ms`` to the last byte, and
+    ``complete`` false when the client went away (or the stream failed) before the end."""
+
+    def __init__(self, body: Iterable[str | bytes], fields: dict[str, Any], started: float | None):
+        self._body = body
+        self._fields = fields
+        self._started = started
+        self._sent = 0
+        self._complete = False
+        self._logged = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            data = chunk.encode() if isinstance(chunk, str) else chunk
+            self._sent += len(data)
+            yield data
+        self._complete = True
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if not self._logged:
+                self._logged = True
+                self._fields.update(bytes=self._sent, streamed=True, complete=self._complete)
+                _log_request(self._fields, self._started)
