@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.budget import MAX_CLAUSES, MAX_POSITIONS, MAX_POSTINGS
 from search.query_text import MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from search.querying import (
     HALF_LIFE_DAYS,
@@ -86,7 +87,10 @@ def openapi_document(server: str = "") -> dict[str, Any]:
             f"reported in `notes`. Over {MAX_QUERY_CHARS:,} characters, or more than "
             f"{MAX_QUERY_WORDS} different words searched (stop words and repeats do not "
             f"count), is a 400. A prefix* or word~ is expanded to at most {MAX_EXPANSION} "
-            "words (noted).",
+            "words (noted); a leading * or ? is dropped (noted). A query whose expanded "
+            f"terms ({MAX_CLAUSES}), postings ({MAX_POSTINGS:,}) or phrase positions "
+            f"({MAX_POSITIONS:,}) are over the budget is a 400 with code "
+            "`query_too_costly`.",
         ),
         _param(
             "match",
@@ -141,10 +145,16 @@ def openapi_document(server: str = "") -> dict[str, Any]:
         ),
     ]
     errors = {
-        "400": _error("A parameter cannot be used (the message says which and why)."),
+        "400": _error(
+            "A parameter cannot be used (the message says which and why; code "
+            "`invalid_parameter`, or `query_too_costly` for a query over its budget)."
+        ),
         "404": _error("No such article or route."),
         "405": _error("Only GET (and HEAD) are served."),
-        "503": _error("The index cannot be read right now."),
+        "503": _error(
+            "The index cannot be read right now (code `index_unavailable`), or the search "
+            "ran past its deadline (code `search_timeout`, with `Retry-After`)."
+        ),
     }
     return {
         "openapi": "3.1.0",
