@@ -568,13 +568,11 @@ def parse(
     for item in iter_files(paths, fmt):
         for record in [item] if isinstance(item, Skip) else read_path(item, fmt, date_order):
             if isinstance(record, Article):
-                if as_json:
-                    articles.append(record)
-                else:
+                if not as_json:
                     if articles or skips:
                         click.echo("")
-                    articles.append(record)
                     _print_article(record)
+                articles.append(record)
             else:
                 skips.append(record)
                 if not as_json:

@@ -88,10 +88,9 @@ def term_set(
         hit = cache.get(key)
         if hit is not None:
             return hit
-    if key not in searcher.reader():
-        return frozenset()  # not cached: a word no article has costs one lookup to tell
-    budget.check()
     ids, _ = postings(searcher, fieldname, btext, cache.postings if cache else None)
+    if not ids:
+        return frozenset()  # not cached: a word no article has costs one lookup to tell
     deleted = cache.deleted if cache is not None else None
     if deleted is None:
         deleted = _deleted(searcher.reader())
