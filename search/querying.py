@@ -44,7 +44,7 @@ from search.ranking import rank, score_all, scoring_terms, top_k
 from search.schema import WORD, ArticleSchema, news_analyzer, normalize_word
 from search.snippets import make_snippet, plain_snippet
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
-from search.wildcards import expand, leading_wildcard
+from search.wildcards import MAX_SCAN, expand, leading_wildcard
 
 __all__ = [
     "HALF_LIFE_DAYS",
@@ -282,6 +282,12 @@ def _expand(q: wq.Query, snap: Snapshot, notes: list[str]) -> wq.Query:
                     return wq.Term(node.fieldname, rest, boost=node.boost)
                 pattern = rest
             found = expand(reader, node.fieldname, pattern, MAX_EXPANSION + 1)
+            if not found.complete and len(found.words) <= MAX_EXPANSION and pattern not in noted:
+                noted.add(pattern)
+                notes.append(
+                    f"'{pattern}' has too many words under its prefix to read them all; "
+                    f"searched what the first {MAX_SCAN:,} gave"
+                )
             return capped(node, found.words, pattern)
         if isinstance(node, wq.MultiTerm) and not isinstance(node, wq.Every):
             terms = list(islice(node._btexts(reader), MAX_EXPANSION + 1))

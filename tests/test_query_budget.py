@@ -18,6 +18,7 @@ from search.cli import main
 from search.errors import QueryTooCostly, SearchTimeout
 from search.querying import MAX_EXPANSION, find_matches, search
 from search.store import IndexStore
+from search.wildcards import MAX_SCAN
 from tests.conftest import assert_error, index_from_records, needs_reuters
 from tests.live import Server
 from web import create_app
@@ -231,3 +232,16 @@ def test_a_new_generations_first_search_is_not_ended_by_its_loading(reuters_inde
     # A deadline shorter than opening the index takes: only the search itself counts.
     with budget.deadline(cpu_seconds=loading * 0.5):
         assert search("cocoa", index=IndexStore(reuters_index)).total > 0
+
+
+def test_a_wildcard_cut_short_by_its_scan_says_so(tmp_path: Path) -> None:
+    # 20,001 words under 'zq': the scan stops before zq20000, which the pattern matches.
+    words = [f"zq{i:05d}" for i in range(MAX_SCAN + 1)]
+    record = {"id": "many", "title": "Many words", "published": "2023-01-01", "body": words}
+    index = index_from_records(tmp_path, [record])
+    page = search("body:zq*0000", index=IndexStore(index))
+    assert page.total == 1
+    assert page.notes == [
+        f"'zq*0000' has too many words under its prefix to read them all; searched what the "
+        f"first {MAX_SCAN:,} gave"
+    ]
