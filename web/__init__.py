@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     if app.config.get("BASE_URL"):
-        from web.feed import check_base_url
+        from web.links import check_base_url
 
         app.config["BASE_URL"] = check_base_url(app.config["BASE_URL"])
     app.json.sort_keys = False  # type: ignore[attr-defined]

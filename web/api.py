@@ -12,7 +12,7 @@ from search.errors import InvalidParameter
 from search.export import check_format, export, export_lines
 from search.querying import search
 from web import store
-from web.feed import public_base
+from web.links import public_base
 from web.openapi import openapi_document
 from web.params import search_params
 

@@ -10,7 +10,7 @@ attribute first (:func:`xml_text`). The stored article keeps them: JSON escapes 
 CSV and HTML carry them as they are, and the JSON Lines export stays exact.
 
 Links are absolute: they start with the configured public address
-(``NEWS_SEARCH_BASE_URL``, :func:`public_base`), or the request's ``Host`` when none is.
+(``NEWS_SEARCH_BASE_URL``, :func:`web.links.public_base`), or the request's ``Host`` when none is.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from search.errors import InvalidParameter
 from search.querying import TAG_KINDS, SearchPage, search
 from web import store
+from web.links import public_base
 from web.params import search_params
 
 bp = Blueprint("feed", __name__)
@@ -44,29 +44,6 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def xml_text(text: str) -> str:
     """``text`` without the characters an XML 1.0 document cannot contain."""
     return _NOT_XML.sub("", text)
-
-
-def check_base_url(value: str) -> str:
-    """A public base URL as configured (``https://news.example.org`` or with a path
-    prefix, ``https://example.org/news``), without its final slash; or raise
-    :class:`InvalidParameter` saying what it must be."""
-    url = value.strip().rstrip("/")
-    m = re.fullmatch(r"(?i)https?://[^\s/?#@]+(/[^\s?#]*)?", url)
-    if m is None:
-        raise InvalidParameter(
-            "NEWS_SEARCH_BASE_URL",
-            "must be an absolute http(s) address with no query, fragment or user, "
-            f"such as https://news.example.org, not {value!r:.80}",
-        )
-    return url
-
-
-def public_base() -> str:
-    """Where links to this service start: ``BASE_URL`` (``NEWS_SEARCH_BASE_URL``) when
-    configured, else the scheme and ``Host`` of the request (no ``X-Forwarded-*``
-    header is read)."""
-    configured: str | None = current_app.config.get("BASE_URL")
-    return configured or request.host_url.rstrip("/")
 
 
 def feed_args() -> dict[str, Any]:
