@@ -18,6 +18,12 @@ how to narrow it). What the price cannot see (a cold cache, a loaded machine) is
 by the deadline: :func:`deadline` sets one for the search running in this thread, the
 engine's loops call :func:`check`, and past it :class:`SearchTimeout` ends the search
 cleanly (a 503 with ``Retry-After``), long before a server would kill its worker.
+
+A check is also where a search may give way to another: a host that runs several
+searches on one core, one at a time, registers a hook with :func:`on_check` and hands the
+turn to a waiting search there (web/turns.py). So :func:`check` is only ever called
+between reads of the index, never while a structure other searches share is half-built;
+work inside :func:`paused` never gives way.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ __all__ = [
     "check",
     "deadline",
     "enforce",
+    "on_check",
     "paused",
     "price",
     "use_limits",
@@ -151,12 +158,24 @@ class _Deadline:
     #: The clock time before which the CPU time need not be read (a thread's CPU time
     #: never runs ahead of the clock, and reading it is a system call: ~6 µs here).
     next_cpu_read: float
+    #: How many :func:`paused` blocks are open: the search does not give way inside one.
+    pauses: int = 0
 
 
 _current: ContextVar[_Deadline | None] = ContextVar("news_search_deadline", default=None)
 #: The limits of the searches run in this context (the web app sets its configured ones
 #: at each request), or None for the module's defaults.
 _limits: ContextVar[tuple[float, float] | None] = ContextVar("news_search_limits", default=None)
+#: Run at each check of a search that is not paused (see :func:`on_check`).
+_hook: Callable[[], None] | None = None
+
+
+def on_check(hook: Callable[[], None] | None) -> None:
+    """Run ``hook`` (or, given None, nothing more) at every :func:`check` of every search
+    in this process, outside :func:`paused` blocks. It may block: the time it waits counts
+    on the search's clock, not its CPU time."""
+    global _hook
+    _hook = hook
 
 
 def use_limits(cpu_seconds: float, wall_seconds: float) -> None:
@@ -194,9 +213,11 @@ def paused() -> Iterator[None]:
         yield
         return
     cpu, wall = time.thread_time(), time.monotonic()
+    d.pauses += 1
     try:
         yield
     finally:
+        d.pauses -= 1
         spent_cpu, spent_wall = time.thread_time() - cpu, time.monotonic() - wall
         d.cpu_end += spent_cpu
         d.wall_end += spent_wall
@@ -209,6 +230,9 @@ def check() -> None:
     d = _current.get()
     if d is None:
         return
+    hook = _hook
+    if hook is not None and not d.pauses:
+        hook()
     now = time.monotonic()
     if now > d.wall_end:
         raise SearchTimeout(d.cpu_seconds)

@@ -11,8 +11,9 @@ event loop reads each request whole (headers and any body) without blocking, wit
 thread. Idle, trickling and never-closing clients cost a file descriptor each, never a
 thread: they are answered 408 and dropped at the deadline. A thread writing a response
 gives up on a client that reads nothing for :data:`SEND_TIMEOUT`. The app runs in one
-thread of a process at a time (:class:`OneAtATime`): the threads are for waiting on
-clients, the processes for the cores.
+thread of a process at a time (:class:`OneAtATime`), in turns that put the request that
+has had least of it first (web/turns.py): the threads are for waiting on clients, the
+processes for the cores.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import logging
 import re
 import selectors
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -36,7 +36,9 @@ from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from search import budget
 from web.errors import error_body
+from web.turns import Turn, Turns
 
 __all__ = [
     "KEEPALIVE",
@@ -298,8 +300,8 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         """The heartbeat the arbiter watches: withheld while one step of the app has run
         for over a second, so that a step still running after ``timeout`` (60 s) gets
         the worker restarted, as a sync worker stuck in one request was."""
-        lock = getattr(self.wsgi, "lock", None)
-        since = getattr(lock, "held_since", None)
+        turns = getattr(self.wsgi, "turns", None)
+        since = getattr(turns, "held_since", None)
         if since is None or time.monotonic() - since < 1.0:
             super().notify()
 
@@ -334,52 +336,43 @@ def _remote(conn: TConn) -> str:
 
 
 class OneAtATime:
-    """The app, run by one thread of a process at a time.
+    """The app, run by one thread of a process at a time, in turns (web/turns.py).
 
     Whoosh's searcher reads its files by seek-then-read on shared file objects: two
     threads searching at once read each other's positions (an UnpicklingError under
     load). And searching is CPU-bound Python, which the GIL runs one thread at a time
-    anyway. So the app runs under a lock: the call that makes a response and each step
-    of a streamed body (an export reads its rows as they are sent) hold it, and writing
-    to the client does not: a slow reader waits on its socket, not on the others.
+    anyway. So the app is held by one request at a time: the call that makes a response
+    and each step of a streamed body (an export reads its rows as they are sent) hold it,
+    and writing to the client does not: a slow reader waits on its socket, not on the
+    others. A search gives the app up at its checks to a request that has had less of it
+    (:class:`web.turns.Turns`), so a cheap query does not wait for a dear one to end.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
-        self.lock = _TimedLock()
+        self.turns = Turns()
+        budget.on_check(self.turns.give_way)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        with self.lock:
+        turn = Turn()
+        with self.turns.hold(turn):
             body = self.app(environ, start_response)
-        return _StepLocked(body, self.lock)
+        return _InTurns(body, self.turns, turn)
 
 
-class _TimedLock:
-    """A lock that knows since when it is held (``held_since``, monotonic, or None)."""
+class _InTurns:
+    """A response body whose every step is taken in the request's turn."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.held_since: float | None = None
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-        self.held_since = time.monotonic()
-
-    def __exit__(self, *exc: object) -> None:
-        self.held_since = None
-        self._lock.release()
-
-
-class _StepLocked:
-    def __init__(self, body: Iterable[bytes], lock: _TimedLock) -> None:
+    def __init__(self, body: Iterable[bytes], turns: Turns, turn: Turn) -> None:
         self.body = body
-        self.lock = lock
+        self.turns = turns
+        self.turn = turn
 
     def __iter__(self) -> Iterator[bytes]:
-        with self.lock:
+        with self.turns.hold(self.turn):
             steps = iter(self.body)
         while True:
-            with self.lock:
+            with self.turns.hold(self.turn):
                 chunk = next(steps, None)
             if chunk is None:
                 return
@@ -388,7 +381,7 @@ class _StepLocked:
     def close(self) -> None:
         close = getattr(self.body, "close", None)
         if close is not None:
-            with self.lock:
+            with self.turns.hold(self.turn):
                 close()
 
 
