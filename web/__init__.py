@@ -9,10 +9,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from search import budget
 from search.store import IndexStore, default_location, open_store
+from web.turns import BODY_IN_MEMORY
 
 __all__ = ["create_app"]
 
@@ -70,6 +71,13 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def search_limits() -> None:
         budget.use_limits(*limits)
+
+    @app.after_request
+    def say_if_in_memory(response: Response) -> Response:
+        # serve's worker then takes such a body whole in the request's one turn at the
+        # app; a streamed one (an export) is read a step per turn (web/turns.py).
+        request.environ[BODY_IN_MEMORY] = not response.is_streamed
+        return response
 
 
 def store(app: Flask) -> IndexStore:

@@ -11,9 +11,9 @@ event loop reads each request whole (headers and any body) without blocking, wit
 thread. Idle, trickling and never-closing clients cost a file descriptor each, never a
 thread: they are answered 408 and dropped at the deadline. A thread writing a response
 gives up on a client that reads nothing for :data:`SEND_TIMEOUT`. The app runs in one
-thread of a process at a time (:class:`OneAtATime`), in turns that put the request that
-has had least of it first (web/turns.py): the threads are for waiting on clients, the
-processes for the cores.
+thread of a process at a time (:class:`OneAtATime`), in turns that put a request that
+has had much of it after newer ones (web/turns.py): the threads are for waiting on
+clients, the processes for the cores.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from search import budget
 from web.errors import error_body
-from web.turns import Turn, Turns
+from web.turns import BODY_IN_MEMORY, Turn, Turns
 
 __all__ = [
     "KEEPALIVE",
@@ -342,9 +342,10 @@ class OneAtATime:
     threads searching at once read each other's positions (an UnpicklingError under
     load). And searching is CPU-bound Python, which the GIL runs one thread at a time
     anyway. So the app is held by one request at a time: the call that makes a response
-    and each step of a streamed body (an export reads its rows as they are sent) hold it,
-    and writing to the client does not: a slow reader waits on its socket, not on the
-    others. A search gives the app up at its checks to a request that has had less of it
+    and each step of a streamed body (an export reads its rows as they are sent) hold it
+    (a body the app made in memory is taken whole in the same turn), and writing to the
+    client does not: a slow reader waits on its socket, not on the
+    others. A search gives the app up at its checks to a request placed before it
     (:class:`web.turns.Turns`), so a cheap query does not wait for a dear one to end.
     """
 
@@ -357,6 +358,13 @@ class OneAtATime:
         turn = Turn()
         with self.turns.hold(turn):
             body = self.app(environ, start_response)
+            if environ.get(BODY_IN_MEMORY):
+                try:
+                    return list(body)
+                finally:
+                    close = getattr(body, "close", None)
+                    if close is not None:
+                        close()
         return _InTurns(body, self.turns, turn)
 
 
