@@ -10,6 +10,7 @@ byte came after 2.3 s of a 2.6 s download, with 22 MB held.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 from tests.live import Server
+from web.server import SEND_TIMEOUT
 
 LARGE = {"format": "jsonl", "body": "true"}  # every article, bodies too
 SMALL = {"format": "jsonl", "body": "true", "q": "cocoa"}  # some dozens
@@ -90,8 +92,8 @@ def test_server_memory_stays_flat_whatever_the_size_of_the_export(
     assert large - small < 5 * 1024, (small, large)
 
 
-def access_line(server: Server, rid: str) -> dict[str, object]:
-    deadline = time.monotonic() + 10
+def access_line(server: Server, rid: str, wait: float = 10) -> dict[str, object]:
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         for line in server.log.read_text().splitlines():
             if line.startswith("{") and json.loads(line).get("request_id") == rid:
@@ -118,3 +120,48 @@ def test_a_streamed_export_is_logged_with_the_bytes_sent(server: Server) -> None
     line = access_line(server, "cut-off")
     assert line["complete"] is False
     assert isinstance(line["bytes"], int) and 0 < line["bytes"] < whole
+
+
+def log_events(server: Server, event: str) -> list[dict[str, object]]:
+    lines = [json.loads(x) for x in server.log.read_text().splitlines() if x.startswith("{")]
+    return [d for d in lines if d.get("event") == event]
+
+
+def test_a_client_that_reads_nothing_is_dropped_after_the_send_timeout(server: Server) -> None:
+    """It asks for the whole export and never reads: once the socket buffers are full the
+    writing thread waits SEND_TIMEOUT for it, then drops it, logged. Meanwhile the one
+    worker answers others at once: a writer waiting on its client does not hold the app."""
+    before = len(log_events(server, "send_timeout"))
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # 25 MB cannot fit
+    stalled.connect(("127.0.0.1", server.port))
+    stalled.sendall(
+        b"GET /api/export?format=jsonl&body=true HTTP/1.1\r\nHost: test\r\n"
+        b"X-Request-Id: reads-nothing\r\n\r\n"
+    )
+    started = time.monotonic()
+    try:
+        time.sleep(2)  # the buffers fill up in well under this
+        for _ in range(3):
+            asked = time.monotonic()
+            r = requests.get(server.url + "/api/search", params={"q": "cocoa"}, timeout=5)
+            assert r.status_code == 200 and r.json()["total"] > 0
+            assert time.monotonic() - asked < 1.0
+        line = access_line(server, "reads-nothing", wait=SEND_TIMEOUT + 30)
+        waited = time.monotonic() - started
+        assert SEND_TIMEOUT <= waited < SEND_TIMEOUT + 20, waited
+        assert (line["status"], line["complete"]) == (200, False)
+        assert isinstance(line["bytes"], int) and 0 < line["bytes"] < 20_000_000
+        dropped = log_events(server, "send_timeout")[before:]
+        assert [(d["remote"], d["path"]) for d in dropped] == [("127.0.0.1", "/api/export")]
+        # The server closed its end: what it had sent drains, then the stream ends.
+        stalled.settimeout(10)
+        received = 0
+        try:
+            while chunk := stalled.recv(1 << 16):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass  # closed with unread data in its buffer: also closed
+        assert received < 20_000_000
+    finally:
+        stalled.close()
