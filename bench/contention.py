@@ -84,7 +84,7 @@ def main() -> int:
             stop.set()
             for t in threads:
                 t.join()
-            q = statistics.quantiles(lat, n=100)
+            q = statistics.quantiles(lat, n=100, method="inclusive")
             print(
                 f"| {n} | {len(lat)} | {statistics.median(lat) * 1000:.0f} | {q[98] * 1000:.0f} "
                 f"| {max(lat) * 1000:.0f} | {dict(seen)} |",

@@ -73,7 +73,7 @@ class Phase:
     def summary(self) -> dict[str, Any]:
         ms = sorted(s.ms for s in self.samples)
         bad = [s for s in self.samples if s.status != 200]
-        q = statistics.quantiles(ms, n=100) if len(ms) >= 2 else [0.0] * 99
+        q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) >= 2 else [0.0] * 99
         return {
             "phase": self.name,
             "requests": len(ms),
