@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -140,4 +142,61 @@ def test_a_reader_asks_for_any_of_the_words(server: Server, browser: object) -> 
     assert _total(page) == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "match-any.png"), full_page=True)
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def other_origin() -> Iterator[str]:
+    """A blank page on another port of loopback: another origin, without our CSP."""
+
+    class Blank(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<!doctype html><title>another site</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Blank)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_page_on_another_origin_reads_the_api_the_export_and_the_feed(
+    server: Server, browser: object, other_origin: str
+) -> None:
+    """What a developer's page does: send an X-Request-Id (a preflight), read the
+    export's X-Total-Count and our X-Request-Id, and read why a request failed."""
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(other_origin)
+    got = page.evaluate(
+        """async (base) => {
+            const id = {headers: {"X-Request-Id": "from-another-site"}};
+            const s = await fetch(base + "/api/search?q=wheat", id);
+            const e = await fetch(base + "/api/export?q=wheat&format=jsonl", id);
+            const lines = (await e.text()).split("\\n").filter(Boolean).length;
+            const f = await fetch(base + "/feed?q=wheat", id);
+            const bad = await fetch(base + "/api/search?page=0", id);
+            return {
+                search: [s.status, s.headers.get("X-Request-Id"), (await s.json()).total],
+                export: [e.status, e.headers.get("X-Total-Count"), lines],
+                feed: [f.status, (await f.text()).includes("<feed")],
+                bad: [bad.status, (await bad.json()).error.code],
+            };
+        }""",
+        server.url,
+    )
+    assert got == {
+        "search": [200, "from-another-site", 40],
+        "export": [200, "40", 40],
+        "feed": [200, True],
+        "bad": [400, "invalid_parameter"],
+    }
     page.close()

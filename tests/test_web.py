@@ -62,6 +62,34 @@ def test_api_search_shape(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "cors"),
+    [
+        ("OPTIONS", "/api/search", True),
+        ("GET", "/api/search?page=0", True),  # an error: a script can read why
+        ("GET", "/api/no-such-route", True),
+        ("GET", "/api/export?q=wheat", True),
+        ("GET", "/feed", True),
+        ("GET", "/", False),
+        ("GET", "/articles/a1", False),
+    ],
+)
+def test_cors_on_the_api_and_the_feed_only(
+    client: FlaskClient, method: str, path: str, cors: bool
+) -> None:
+    r = client.open(path, method=method, headers={"Origin": "https://elsewhere.example",
+                    "Access-Control-Request-Method": "GET",
+                    "Access-Control-Request-Headers": "x-request-id, if-none-match"})  # fmt: skip
+    if not cors:
+        assert "Access-Control-Allow-Origin" not in r.headers
+        return
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    allowed = {h.strip().lower() for h in r.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"x-request-id", "if-none-match"} <= allowed
+    exposed = {h.strip() for h in r.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"X-Total-Count", "X-Request-Id", "ETag", "Retry-After"} <= exposed
+
+
+@pytest.mark.parametrize(
     ("query", "total"),
     [
         ("q=coffee&from=2023", 1),

@@ -49,10 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     init_app(app)
 
-    from web import api, errors, feed, logs, pages, security
+    from web import api, cors, errors, feed, logs, pages, security
 
     logs.init_app(app)
     security.init_app(app)
+    cors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(feed.bp)

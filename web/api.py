@@ -19,16 +19,6 @@ from web.params import search_params
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-@bp.after_request
-def cors(response: Response) -> Response:
-    """Let pages on other origins read the API (it only serves GETs)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-    response.headers["Access-Control-Max-Age"] = "86400"
-    return response
-
-
 @bp.get("/search")
 def api_search() -> Any:
     """Search the archive: the JSON of `news-search query --json`."""
