@@ -17,7 +17,16 @@ from typing import Any, TypeVar
 import click
 from markupsafe import Markup
 
-from search.articles import DATE_ORDERS, FORMATS, Article, DateOrder, Skip, iter_files, read_path
+from search.articles import (
+    DATE_ORDERS,
+    FORMATS,
+    TAG_FIELDS,
+    Article,
+    DateOrder,
+    Skip,
+    iter_files,
+    read_path,
+)
 from search.check import check_index
 from search.errors import IndexCorrupt, NewsSearchError, SourceMissing
 from search.export import EXPORT_FORMATS, export, export_lines
@@ -191,6 +200,11 @@ def filter_options(fn: F) -> F:
                 "--half-life", type=float, default=None, metavar="DAYS",
                 help="For --sort recent: days after which relevance counts half [default: 365].",
             ),
+            click.option(
+                "--story", metavar="ID",
+                help="Only the versions of this story (the id shown with \"more versions\"), "
+                "each its own result.",
+            ),
         ]
     ):  # fmt: skip
         fn = option(fn)
@@ -312,8 +326,8 @@ def _run(
         raise click.exceptions.Exit(EXIT_UNREAD)
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+def _n(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _print_report(r: RunReport, index_dir: Path, as_json: bool = False) -> None:
@@ -655,6 +669,7 @@ def query(
     tags: dict[str, str],
     sort: str,
     half_life: float | None,
+    story: str | None,
     page: int,
     per_page: int,
     as_json: bool,
@@ -673,6 +688,7 @@ def query(
         tags=tags,
         half_life=half_life,
         match=match,
+        story=story,
         index=index_dir,
     )
     if as_json:
@@ -683,7 +699,11 @@ def query(
 
 def _print_page(r: SearchPage) -> None:
     shown = f"{(r.page - 1) * r.per_page + 1}-{(r.page - 1) * r.per_page + len(r.hits)}"
-    head = f"{r.total:,} result{'s' if r.total != 1 else ''}"
+    stories = r.total - r.collapsed
+    if r.collapsed:  # copies of one story are one hit: say both counts
+        head = f"{_n(stories, 'story', 'stories')}, {_n(r.total, 'article')}"
+    else:
+        head = f"{r.total:,} result{'s' if r.total != 1 else ''}"
     if r.query:
         head += f" for {r.query!r}"
     if r.hits:
@@ -699,6 +719,9 @@ def _print_page(r: SearchPage) -> None:
         click.echo(f"{i}. {click.style(h.title, bold=True)}  [{h.id}]")
         click.echo(f"   {meta}")
         click.echo(f"   {_terminal(h.snippet)}")
+        if h.versions:
+            more = _n(h.versions, "more version")
+            click.echo(f"   + {more} of this story (--story {h.story})")
     if r.facets["year"]:
         click.echo("")
         click.echo("Years:    " + ", ".join(f"{c.value} ({c.count:,})" for c in r.facets["year"]))
@@ -712,6 +735,12 @@ def _print_page(r: SearchPage) -> None:
         click.echo(
             "Sections: " + ", ".join(f"{c.value} ({c.count:,})" for c in r.facets["section"][:10])
         )
+    for kind, plural in TAG_FIELDS:
+        counts = r.facets.get(kind) or []
+        if counts:
+            more = " …" if len(counts) > 10 else ""
+            values = ", ".join(f"{c.value} ({c.count:,})" for c in counts[:10])
+            click.echo(f"{plural.capitalize() + ':':10}{values}{more}")
 
 
 # --------------------------------------------------------------------- export
@@ -747,6 +776,7 @@ def export_cmd(
     tags: dict[str, str],
     sort: str,
     half_life: float | None,
+    story: str | None,
     fmt: str,
     body: bool,
     output: Path | None,
@@ -765,6 +795,7 @@ def export_cmd(
         tags=tags,
         half_life=half_life,
         match=match,
+        story=story,
         body=body,
         index=index_dir,
     )
@@ -821,7 +852,9 @@ def serve(
     from search.store import IndexStore
     from web import create_app  # the web front end is loaded only to serve
     from web.logs import configure_logging
+    from web.server import check_address
 
+    check_address(host, port)
     configure_logging()
     # No index at all is a mistake to fix before serving: say so in one line. A damaged
     # one is served as it is, answering 503 until a rebuild repairs it (no restart needed).

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from search.cli import main
 from search.indexing import current_generation, writer_lock
-from tests.conftest import ROOT, SEED, WITHOUT_ROOT_READS, cli, page
+from tests.conftest import ROOT, SEED, WITHOUT_ROOT_READS, cli, index_from_records, page
 
 
 @pytest.fixture
@@ -160,6 +160,39 @@ def test_query_text_and_json(runner: CliRunner, archive: Path, tmp_path: Path) -
                          "suggestion", "notes"}  # fmt: skip
     typo = runner.invoke(main, ["query", "taliben", "--index", index]).output
     assert "Did you mean: taliban" in typo
+
+
+STORY_BODY = (
+    "Cocoa growers in Ivory Coast said heavy rains had delayed the main crop harvest, and "
+    "exporters warned that shipments to Europe would fall short of contracts this month. "
+    "Traders in London said the delay had lifted futures to a four month high on Tuesday."
+)
+
+
+def test_query_in_the_terminal_says_stories_versions_and_tags(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    records = [
+        {"id": f"copy{i}", "title": "Rains delay Ivory Coast cocoa harvest",
+         "published": f"1987-03-0{i + 2}", "body": STORY_BODY, "topics": ["cocoa"],
+         "places": ["ivory-coast", "uk"]}
+        for i in range(3)
+    ] + [{"id": "other", "title": "Cocoa stocks", "published": "1987-04-01",
+          "body": "Cocoa stocks in Amsterdam warehouses rose.", "topics": ["cocoa"]}]  # fmt: skip
+    index = str(index_from_records(tmp_path, records))
+    out = runner.invoke(main, ["query", "cocoa", "--index", index])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0].startswith("2 stories, 4 articles for 'cocoa', 1-2 ("), lines[0]
+    versions = [line for line in lines if "more version" in line]
+    assert len(versions) == 1 and versions[0].startswith("   + 2 more versions of this story")
+    story = versions[0].split("--story ")[1].rstrip(")")
+    assert "Topics:   cocoa (4)" in lines
+    assert "Places:   ivory-coast (3), uk (3)" in lines
+    alone = runner.invoke(main, ["query", "cocoa", "--story", story, "--index", index])
+    assert alone.exit_code == 0, alone.output
+    assert alone.output.splitlines()[0].startswith("3 results for 'cocoa', 1-3 (")
+    assert "more version" not in alone.output
 
 
 @pytest.mark.parametrize(

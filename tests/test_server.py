@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,16 +17,20 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from tests.conftest import SEED, index_from_records
+from tests.conftest import ROOT, SEED, index_from_records
 from tests.live import Server
 from tests.test_web import ARTICLES
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    index = index_from_records(
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return index_from_records(
         tmp_path_factory.mktemp("live"), ARTICLES, {SEED.name: SEED.read_bytes()}
     )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, index: Path) -> Iterator[Server]:
     srv = Server(index, tmp_path_factory.mktemp("logs") / "server.log")
     yield srv
     assert srv.stop() == 0, srv.log.read_text()
@@ -133,3 +141,49 @@ def test_api_conforms_to_its_openapi(api_schema: schemathesis.BaseSchema, label:
 
     run()
     assert tried
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "message"),
+    [
+        ("127.0.0.1", None, r"Error: 127\.0\.0\.1:{port} is in use: stop what listens there, "
+                            r"or choose another --port"),
+        ("192.0.2.1", 0, r"Error: cannot listen on 192\.0\.2\.1:0: Cannot assign requested address"),
+    ],
+)  # fmt: skip
+def test_serve_where_it_cannot_listen_fails_at_once_in_one_line(
+    server: Server, index: Path, host: str, port: int | None, message: str
+) -> None:
+    """Not after gunicorn's five tries a second apart: a supervisor or a newcomer learns
+    at once why, in one line, with a non-zero exit. (The port in use is the fixture
+    server's own.)"""
+    port = server.port if port is None else port
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--host", host,
+         "--port", str(port), "--workers", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    assert re.fullmatch(message.format(port=port) + r"\n", done.stderr), done.stderr
+    assert done.stdout == ""
+    assert took < 4, f"took {took:.1f} s"
+    assert requests.get(server.url + "/api/health", timeout=10).status_code == 200
+
+
+def test_every_line_of_the_log_is_a_json_object(index: Path, tmp_path: Path) -> None:
+    """gunicorn's own lines (start, worker boot, signal, shutdown) are JSON like the
+    app's access and error lines: one object per line, from start to stop."""
+    srv = Server(index, tmp_path / "server.log", workers=1)
+    requests.get(srv.url + "/api/search", params={"q": "taliban"}, timeout=10)
+    requests.get(srv.url + "/api/search", params={"page": "0"}, timeout=10)
+    assert srv.stop() == 0
+    lines = srv.log.read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert all(isinstance(r, dict) and {"ts", "level", "logger", "pid"} <= set(r) for r in records)
+    said = {(r["logger"], r.get("message", r.get("event"))) for r in records}
+    for start in ("Starting gunicorn", "Booting worker with pid"):
+        assert any(g == "gunicorn.error" and str(m).startswith(start) for g, m in said), start
+    assert ("gunicorn.error", "Shutting down: Master") in said
+    assert [r["status"] for r in records if r["logger"] == "news_search.access"][-2:] == [200, 400]

@@ -47,6 +47,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": getattr(record, "event", "message"),
+            "pid": record.process,
         }
         message = record.getMessage()
         if message:

@@ -32,12 +32,14 @@ from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from flask import Flask
-from gunicorn import util
+from gunicorn import glogging, util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from search import budget
+from search.errors import NewsSearchError
 from web.errors import error_body
+from web.logs import JsonFormatter
 from web.turns import BODY_IN_MEMORY, Turn, Turns
 
 __all__ = [
@@ -48,9 +50,12 @@ __all__ = [
     "SEND_TIMEOUT",
     "THREADS",
     "WORKER_CONNECTIONS",
+    "AddressUnavailable",
     "GuardedThreadWorker",
+    "JsonLogger",
     "OneAtATime",
     "Refusal",
+    "check_address",
     "gunicorn_options",
     "request_state",
     "run_gunicorn",
@@ -407,6 +412,16 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return OneAtATime(self.application)
 
 
+class JsonLogger(glogging.Logger):  # type: ignore[misc]
+    """gunicorn's own lines (starts, worker boots and exits, signals, its errors) as JSON
+    lines like the app's, so the log is one object per line everywhere."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in [*self.error_log.handlers, *self.access_log.handlers]:
+            handler.setFormatter(JsonFormatter())
+
+
 def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
     """gunicorn's settings for ``serve``."""
     return {
@@ -420,6 +435,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         # request id; gunicorn's own log carries worker starts and stops.
         "accesslog": None,
         "errorlog": "-",
+        "logger_class": JsonLogger,
         # A query may be 4,000 characters (MAX_QUERY_CHARS): URL-encoded, more than
         # gunicorn's default request line of 4,094 bytes. 8,190 is its maximum, and
         # nginx's default buffer for a request line is the same 8 KB.
@@ -437,6 +453,36 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         # the first to stop removes it from under the other. We are run by signals: none.
         "control_socket_disable": True,
     }
+
+
+class AddressUnavailable(NewsSearchError):
+    """``serve`` cannot listen where it was asked to."""
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail at once, in one line, when ``host:port`` cannot be listened on. (gunicorn
+    would try five times a second apart, log each try, then exit "Can't connect".)
+
+    The port is bound and released again, with gunicorn's ``SO_REUSEADDR``: a socket
+    merely waiting out TIME_WAIT does not count as in use, a listening one does."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise AddressUnavailable(f"--host {host}: {e.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                message = f"{where} is in use: stop what listens there, or choose another --port"
+            elif e.errno == errno.EACCES:
+                message = f"{where}: ports below 1024 need privileges; choose another --port"
+            else:
+                message = f"cannot listen on {where}: {e.strerror}"
+            raise AddressUnavailable(message) from None
 
 
 def run_gunicorn(app: Flask, host: str, port: int, workers: int, **overrides: Any) -> None:
