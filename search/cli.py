@@ -158,15 +158,17 @@ def report_option(fn: F) -> F:
     )(fn)
 
 
-def _tag(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    tags = {}
+def _tag(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, list[str]]:
+    tags: dict[str, list[str]] = {}
     for value in values:
         kind, sep, tag = value.partition("=")
         if not sep or kind not in TAG_KINDS or not tag:
             raise click.BadParameter(
                 f"{value!r} is not KIND=VALUE, KIND one of {', '.join(TAG_KINDS)}"
             )
-        tags[kind] = tag
+        tags.setdefault(kind, []).append(tag)
     return tags
 
 
@@ -186,11 +188,15 @@ def filter_options(fn: F) -> F:
             click.option(
                 "--to", "date_to", metavar="DATE", help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD."
             ),
-            click.option("--section", help="Only articles of this section."),
+            click.option(
+                "--section", "sections", multiple=True,
+                help="Only articles of this section; repeat for any of several.",
+            ),
             click.option(
                 "--tag", "tags", multiple=True, metavar="KIND=VALUE", callback=_tag,
                 help=f"Only articles with this metadata ({', '.join(TAG_KINDS)}), e.g. "
-                "topic=coffee; repeat for several.",
+                "topic=coffee; repeat it: values of one kind are alternatives "
+                "(place=iran --tag place=iraq), kinds all apply.",
             ),
             click.option(
                 "--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
@@ -665,8 +671,8 @@ def query(
     match: str,
     date_from: str | None,
     date_to: str | None,
-    section: str | None,
-    tags: dict[str, str],
+    sections: tuple[str, ...],
+    tags: dict[str, list[str]],
     sort: str,
     half_life: float | None,
     story: str | None,
@@ -681,7 +687,7 @@ def query(
         text,
         date_from,
         date_to,
-        section,
+        sections,
         sort,
         page,
         per_page,
@@ -772,8 +778,8 @@ def export_cmd(
     match: str,
     date_from: str | None,
     date_to: str | None,
-    section: str | None,
-    tags: dict[str, str],
+    sections: tuple[str, ...],
+    tags: dict[str, list[str]],
     sort: str,
     half_life: float | None,
     story: str | None,
@@ -790,7 +796,7 @@ def export_cmd(
         text,
         date_from,
         date_to,
-        section,
+        sections,
         sort,
         tags=tags,
         half_life=half_life,

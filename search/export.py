@@ -19,7 +19,7 @@ from typing import Any
 
 from search import budget
 from search.errors import InvalidParameter
-from search.querying import find_matches, ranked_matches
+from search.querying import FilterValues, find_matches, ranked_matches
 from search.records import TAG_FIELDS
 from search.store import IndexStore, day_date
 
@@ -67,10 +67,10 @@ def export(
     query: str = "",
     date_from: date | str | None = None,
     date_to: date | str | None = None,
-    section: str | None = None,
+    section: FilterValues = None,
     sort: str = "relevance",
     *,
-    tags: Mapping[str, str] | None = None,
+    tags: Mapping[str, FilterValues] | None = None,
     story: str | None = None,
     half_life: float | None = None,
     match: str = "all",

@@ -83,8 +83,15 @@ SEARCH_FIELDS = ("title", "standfirst", "body")
 #: The metadata facets (where the source has them: Reuters-21578 does), as filter names.
 TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
 TANGLED_OPERATORS_NOTE = "the query's operators could not be read together; its words were searched"
-#: Values listed per metadata facet (the most frequent among the matches).
+#: Values listed per metadata facet by default (the most frequent among the matches);
+#: ``facet_size`` asks for up to MAX_FACET_SIZE.
 MAX_TAG_VALUES = 20
+MAX_FACET_SIZE = 500
+#: A filter (``section`` or a metadata facet) takes at most this many values at once.
+MAX_FILTER_VALUES = 50
+
+#: A filter's values as given: one string, or several (any of them matches).
+FilterValues = str | Iterable[str] | None
 
 
 @dataclass(frozen=True)
@@ -154,11 +161,13 @@ class SearchPage:
     sort: str = "relevance"
     date_from: date | None = None
     date_to: date | None = None
-    section: str | None = None
+    #: The sections in force (an article in any of them matches).
+    sections: tuple[str, ...] = ()
     #: The half-life in days of sort="recent" (None for the other sorts).
     half_life: float | None = None
-    #: Metadata filters in force ({"topic": "coffee"}).
-    tags: dict[str, str] = field(default_factory=dict)
+    #: Metadata filters in force ({"place": ("iran", "iraq")}): any value of one facet,
+    #: and every facet given.
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Matching articles shown as versions of another hit (copies of one story).
     collapsed: int = 0
     #: The story filter in force (all versions of one story, not collapsed).
@@ -186,8 +195,8 @@ class SearchPage:
             "filters": {
                 "from": self.date_from.isoformat() if self.date_from else None,
                 "to": self.date_to.isoformat() if self.date_to else None,
-                "section": self.section,
-                **{kind: self.tags.get(kind) for kind in TAG_KINDS},
+                "section": list(self.sections),
+                **{kind: list(self.tags.get(kind, ())) for kind in TAG_KINDS},
                 "story": self.story,
             },
             "results": [h.to_dict() for h in self.hits],
@@ -307,30 +316,69 @@ def _all_matches(q: wq.Query, snap: Snapshot) -> frozenset[int] | set[int]:
 # --------------------------------------------------------------------- filtering
 
 
-def _filter(
-    ids: AbstractSet[int], snap: Snapshot, lo: date | None, hi: date | None, section: int | None
+def _in_period(
+    ids: AbstractSet[int], snap: Snapshot, lo: date | None, hi: date | None
 ) -> AbstractSet[int]:
+    if lo is None and hi is None:
+        return ids
     day = snap.day
-    if lo is not None or hi is not None:
-        a = day_number(lo) if lo else 0
-        b = day_number(hi) if hi else 10**9
-        ids = {d for d in ids if a <= day[d] <= b}
-    if section is not None:
-        sec = snap.section
-        ids = {d for d in ids if sec[d] == section}
+    a = day_number(lo) if lo else 0
+    b = day_number(hi) if hi else 10**9
+    return {d for d in ids if a <= day[d] <= b}
+
+
+def _selected(
+    snap: Snapshot, sections: tuple[str, ...], tags: Mapping[str, tuple[str, ...]]
+) -> dict[str, AbstractSet[int]]:
+    """Each filter in force as the articles it lets through: any of its values."""
+    out: dict[str, AbstractSet[int]] = {}
+    if sections:
+        names = snap.section_names
+        wanted = [names.index(s) for s in sections if s in names]
+        out["section"] = _union([snap.section_sets.get(i, frozenset()) for i in wanted])
+    for kind, values in tags.items():
+        sets = snap.tag_sets.get(kind, {})
+        out[kind] = _union([sets.get(v, frozenset()) for v in values])
+    return out
+
+
+def _union(sets: list[frozenset[int]]) -> frozenset[int]:
+    return sets[0] if len(sets) == 1 else frozenset().union(*sets)
+
+
+def _narrowed(
+    ids: AbstractSet[int], selected: Mapping[str, AbstractSet[int]], leave_out: str = ""
+) -> AbstractSet[int]:
+    """``ids`` within every selected filter but ``leave_out`` (the smallest first)."""
+    for kind, members in sorted(selected.items(), key=lambda x: len(x[1])):
+        if kind != leave_out:
+            ids = ids & members
     return ids
 
 
-def _facets(ids: AbstractSet[int], snap: Snapshot) -> dict[str, list[FacetCount]]:
+def _facets(
+    ids: AbstractSet[int],
+    snap: Snapshot,
+    m: Matches | None = None,
+    facet_size: int = MAX_TAG_VALUES,
+) -> dict[str, list[FacetCount]]:
+    """The counts of every facet. Dates count ``ids``; a facet with values chosen counts
+    the matches of every other filter (its values are alternatives: the counts say what
+    choosing one more would add), and lists its chosen values even if they are rare."""
+    facet_ids = m.facet_ids if m is not None else {}
+    chosen: dict[str, tuple[str, ...]] = dict(m.tags) if m is not None else {}
+    if m is not None and m.sections:
+        chosen["section"] = m.sections
     by_ym = _counts(ids, snap.ym, snap.ym_sets)
     by_year: Counter[int] = Counter()
     for ym, n in by_ym.items():
         by_year[ym // 100] += n
     names = snap.section_names
+    section_ids = facet_ids.get("section", ids)
     if len(names) == 1:
-        by_section = Counter({0: len(ids)})  # one value for all (often "": no sections)
+        by_section = Counter({0: len(section_ids)})  # one value for all (often "": none)
     else:
-        by_section = _counts(ids, snap.section, snap.section_sets)
+        by_section = _counts(section_ids, snap.section, snap.section_sets)
     sections = sorted(
         ((names[s], n) for s, n in by_section.items() if names[s]), key=lambda x: (-x[1], x[0])
     )
@@ -339,22 +387,46 @@ def _facets(ids: AbstractSet[int], snap: Snapshot) -> dict[str, list[FacetCount]
         "month": [
             FacetCount(f"{ym // 100:04d}-{ym % 100:02d}", n) for ym, n in sorted(by_ym.items())
         ],
-        "section": [FacetCount(s, n) for s, n in sections],
+        "section": _with_chosen([FacetCount(s, n) for s, n in sections], chosen.get("section", ())),
     }
     for kind in TAG_KINDS:
-        facets[kind] = _tag_counts(ids, snap.tag_sets.get(kind, {}))
+        facets[kind] = _with_chosen(
+            _tag_counts(facet_ids.get(kind, ids), snap.tag_sets.get(kind, {}), facet_size),
+            chosen.get(kind, ()),
+            facet_ids.get(kind, ids),
+            snap.tag_sets.get(kind, {}),
+        )
     return facets
 
 
-def _tag_counts(ids: AbstractSet[int], values: dict[str, frozenset[int]]) -> list[FacetCount]:
-    """The most frequent values of one metadata facet among ``ids``, largest first."""
+def _with_chosen(
+    counts: list[FacetCount],
+    chosen: tuple[str, ...],
+    ids: AbstractSet[int] = frozenset(),
+    values: Mapping[str, frozenset[int]] | None = None,
+) -> list[FacetCount]:
+    """``counts`` with every chosen value in it (after the others, if it was not)."""
+    listed = {c.value for c in counts}
+    extra = [
+        FacetCount(v, _overlap(values.get(v, frozenset()), ids) if values is not None else 0)
+        for v in chosen
+        if v not in listed
+    ]
+    return counts + extra
+
+
+def _tag_counts(
+    ids: AbstractSet[int], values: dict[str, frozenset[int]], limit: int = MAX_TAG_VALUES
+) -> list[FacetCount]:
+    """The ``limit`` most frequent values of one metadata facet among ``ids``, largest
+    first."""
     counts = []
     for value, members in values.items():
         n = _overlap(members, ids)
         if n:
             counts.append((value, n))
-    counts.sort(key=lambda x: (-x[1], x[0]))
-    return [FacetCount(v, n) for v, n in counts[:MAX_TAG_VALUES]]
+    top = heapq.nsmallest(limit, counts, key=lambda x: (-x[1], x[0]))
+    return [FacetCount(v, n) for v, n in top]
 
 
 def _counts(
@@ -537,15 +609,16 @@ def search(
     query: str = "",
     date_from: date | str | None = None,
     date_to: date | str | None = None,
-    section: str | None = None,
+    section: FilterValues = None,
     sort: str = "relevance",
     page: int = 1,
     per_page: int = 10,
     *,
-    tags: Mapping[str, str] | None = None,
+    tags: Mapping[str, FilterValues] | None = None,
     story: str | None = None,
     half_life: float | None = None,
     match: str = "all",
+    facet_size: int = MAX_TAG_VALUES,
     index: IndexStore | str | Path | None = None,
 ) -> SearchPage:
     """Search the archive.
@@ -558,17 +631,22 @@ def search(
     ``YYYY-MM``, ``YYYY-MM-DD`` (a period's first day for ``from``, its last for
     ``to``). ``sort="recent"`` multiplies each score by ``0.5 ** (age / half_life)``,
     the age in days counted back from the newest article in the index (``half_life``
-    defaults to :data:`HALF_LIFE_DAYS`). Bad parameters raise :class:`InvalidParameter`.
+    defaults to :data:`HALF_LIFE_DAYS`). ``section`` and each of ``tags`` take one value
+    or several: an article with any of them matches, and it must match every filter
+    given. ``facet_size`` is how many values of each metadata facet are counted.
+    Bad parameters raise :class:`InvalidParameter`.
     """
     started = time.perf_counter()
     _check_params(sort, page, per_page)
+    if not 1 <= facet_size <= MAX_FACET_SIZE:
+        raise InvalidParameter("facet_size", f"must be a whole number from 1 to {MAX_FACET_SIZE}")
     m = find_matches(
         query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,
         match=match, index=index,
     )  # fmt: skip
     snap, q, ids, notes, lo, hi = m.snap, m.query, m.ids, m.notes, m.date_from, m.date_to
     total = len(ids)
-    facets = _facets(ids, snap)
+    facets = _facets(ids, snap, m, facet_size)
     k = page * per_page
     # Copies of one story are one hit ("N more versions"), unless one story is asked for.
     collapse = not story and bool(snap.story_sets)
@@ -622,7 +700,7 @@ def search(
         sort=sort,
         date_from=lo,
         date_to=hi,
-        section=section or None,
+        sections=m.sections,
         half_life=m.half_life if sort == "recent" else None,
         tags=m.tags,
         collapsed=sum(n - 1 for n in versions.values()),
@@ -671,18 +749,35 @@ class Matches:
     date_from: date | None
     date_to: date | None
     half_life: float
-    tags: dict[str, str]
+    sections: tuple[str, ...]
+    tags: dict[str, tuple[str, ...]]
     #: How many times each indexed word occurs in the query (see query_word_counts).
     counts: Counter[bytes] = field(default_factory=Counter)
+    #: For each filter in force, the matches of all the others (what its facet counts).
+    facet_ids: dict[str, AbstractSet[int]] = field(default_factory=dict)
 
 
-def _check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
+def filter_values(name: str, value: FilterValues) -> tuple[str, ...]:
+    """A filter's values, each once, in the order given; empty ones dropped."""
+    if value is None:
+        return ()
+    items = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(v, str) for v in items):
+        raise InvalidParameter(name, "values must be strings")
+    out = tuple(dict.fromkeys(v for v in items if v))
+    if len(out) > MAX_FILTER_VALUES:
+        raise InvalidParameter(name, f"takes at most {MAX_FILTER_VALUES} values, not {len(out)}")
+    return out
+
+
+def _check_tags(tags: Mapping[str, FilterValues] | None) -> dict[str, tuple[str, ...]]:
     out = {}
     for kind, value in (tags or {}).items():
         if kind not in TAG_KINDS:
             raise InvalidParameter(kind, f"is not a metadata facet ({', '.join(TAG_KINDS)})")
-        if value:
-            out[kind] = value
+        values = filter_values(kind, value)
+        if values:
+            out[kind] = values
     return out
 
 
@@ -691,9 +786,9 @@ def find_matches(
     query: str = "",
     date_from: date | str | None = None,
     date_to: date | str | None = None,
-    section: str | None = None,
+    section: FilterValues = None,
     *,
-    tags: Mapping[str, str] | None = None,
+    tags: Mapping[str, FilterValues] | None = None,
     story: str | None = None,
     half_life: float | None = None,
     match: str = "all",
@@ -702,7 +797,8 @@ def find_matches(
     """The set of all matches of ``query`` within the filters (see :func:`search`)."""
     _check_match(match)
     half_life = _check_half_life(half_life)
-    tags = _check_tags(tags)
+    sections = filter_values("section", section)
+    tag_values = _check_tags(tags)
     lo = _as_date("from", date_from, end=False)
     hi = _as_date("to", date_to, end=True)
     if lo and hi and lo > hi:
@@ -736,20 +832,16 @@ def find_matches(
     else:
         ids = frozenset()
 
-    section_ix: int | None = None
-    if section:
-        try:
-            section_ix = snap.section_names.index(section)
-        except ValueError:
-            section_ix = -1
-    if lo is not None or hi is not None or section_ix is not None:
-        ids = _filter(ids, snap, lo, hi, section_ix)
-    for kind, value in tags.items():
-        ids = ids & snap.tag_sets.get(kind, {}).get(value, frozenset())
+    ids = _in_period(ids, snap, lo, hi)
     if story:
         ids = ids & snap.story_sets.get(story, frozenset())
+    selected = _selected(snap, sections, tag_values)
+    facet_ids = {kind: _narrowed(ids, selected, kind) for kind in selected}
+    ids = _narrowed(ids, selected)
     counts = query_word_counts(prepared.text)
-    return Matches(snap, q, ids, notes, prepared, lo, hi, half_life, tags, counts)
+    return Matches(
+        snap, q, ids, notes, prepared, lo, hi, half_life, sections, tag_values, counts, facet_ids
+    )
 
 
 def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:

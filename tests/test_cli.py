@@ -189,6 +189,8 @@ def test_query_in_the_terminal_says_stories_versions_and_tags(
     story = versions[0].split("--story ")[1].rstrip(")")
     assert "Topics:   cocoa (4)" in lines
     assert "Places:   ivory-coast (3), uk (3)" in lines
+    either = ["query", "cocoa", "--tag", "place=nowhere", "--tag", "place=uk", "--index", index]
+    assert runner.invoke(main, either).output.startswith("1 story, 3 articles for 'cocoa'")
     alone = runner.invoke(main, ["query", "cocoa", "--story", story, "--index", index])
     assert alone.exit_code == 0, alone.output
     assert alone.output.splitlines()[0].startswith("3 results for 'cocoa', 1-3 (")

@@ -195,8 +195,8 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert set(doc["paths"]) == {"/api/search", "/api/export", "/api/articles/{id}", "/api/health",
                                  "/api/openapi.json"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
-    assert names == ["q", "match", "from", "to", "section", "topic", "place", "person", "org", "exchange", "story",
-                     "sort", "half_life", "page", "per_page"]  # fmt: skip
+    assert names == ["q", "match", "from", "to", "section", "topic", "place", "person", "org", "exchange",
+                     "facet_size", "story", "sort", "half_life", "page", "per_page"]  # fmt: skip
 
 
 def test_api_json_equals_cli_json(client: FlaskClient, index_dir: Path) -> None:
@@ -240,7 +240,7 @@ def test_year_then_month_facets(client: FlaskClient) -> None:
 def test_section_filter_and_removal(client: FlaskClient) -> None:
     html = client.get("/?q=&section=Markets").get_data(as_text=True)
     assert "Section: Markets" in html
-    assert 'href="/" aria-label="Remove the section filter"' in html
+    assert 'href="/" aria-label="Remove section: Markets"' in html
 
 
 def test_pagination_links(client: FlaskClient) -> None:

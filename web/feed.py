@@ -48,7 +48,8 @@ def xml_text(text: str) -> str:
 
 def feed_args() -> dict[str, Any]:
     """The current request's parameters that a feed of it keeps."""
-    return {k: v for k, v in request.args.items() if k in FEED_PARAMS and v}
+    out = {k: [v for v in request.args.getlist(k) if v] for k in FEED_PARAMS}
+    return {k: v for k, v in out.items() if v}
 
 
 def _stamp(d: date) -> str:
@@ -59,8 +60,8 @@ def _stamp(d: date) -> str:
 def _feed_title(page: SearchPage) -> str:
     what = f"“{page.query}”" if page.query else "all articles"
     parts = [f"News archive: {what}"]
-    if page.section:
-        parts.append(f"in {page.section}")
+    if page.sections:
+        parts.append(f"in {' or '.join(page.sections)}")
     if page.date_from or page.date_to:
         lo = page.date_from.isoformat() if page.date_from else "…"
         hi = page.date_to.isoformat() if page.date_to else "…"

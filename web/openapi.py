@@ -10,8 +10,11 @@ from search.querying import (
     HALF_LIFE_DAYS,
     MATCH_MODES,
     MAX_EXPANSION,
+    MAX_FACET_SIZE,
+    MAX_FILTER_VALUES,
     MAX_HALF_LIFE_DAYS,
     MAX_PER_PAGE,
+    MAX_TAG_VALUES,
     SORTS,
     TAG_KINDS,
 )
@@ -26,14 +29,25 @@ _DATE_PARAM = {
 }
 
 
+#: A repeatable filter: ``section=a&section=b`` (form style, exploded, as browsers send).
+_REPEATED = {
+    "type": "array",
+    "items": {"type": "string", "maxLength": 2000},
+    "maxItems": MAX_FILTER_VALUES,
+}
+
+
 def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
+    param = {
         "name": name,
         "in": "query",
         "required": False,
         "schema": schema,
         "description": description,
     }
+    if schema.get("type") == "array":
+        param.update(style="form", explode=True)
+    return param
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -50,12 +64,15 @@ def _ok(schema: str, description: str) -> dict[str, Any]:
     }
 
 
+#: The values of one filter in force (empty: none).
+FILTER_LIST = {"type": "array", "items": {"type": "string"}}
+
 FACET_LIST = {
     "type": "array",
     "items": {
         "type": "object",
         "required": ["value", "count"],
-        "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}},
+        "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 0}},
     },
 }
 ORIGINAL_URL = {
@@ -100,15 +117,25 @@ def openapi_document(server: str = "") -> dict[str, Any]:
         ),
         _param("from", _DATE_PARAM, "Earliest publication date."),
         _param("to", _DATE_PARAM, "Latest publication date."),
-        _param("section", {"type": "string", "maxLength": 2000}, "Only articles of this section."),
+        _param(
+            "section",
+            _REPEATED,
+            "Only articles of this section; repeat it (section=a&section=b) for any of several.",
+        ),
         *(
             _param(
                 kind,
-                {"type": "string", "maxLength": 2000},
+                _REPEATED,
                 f"Only articles with this {kind} (metadata facets, where the source has "
-                "them: Reuters-21578's topics, places, people, orgs and exchanges).",
+                "them: Reuters-21578's topics, places, people, orgs and exchanges). Repeat "
+                f"it for any of several ({kind}=a&{kind}=b); different facets all apply.",
             )
             for kind in TAG_KINDS
+        ),
+        _param(
+            "facet_size",
+            {"type": "integer", "minimum": 1, "maximum": MAX_FACET_SIZE, "default": MAX_TAG_VALUES},
+            "How many values of each metadata facet are listed (the most frequent).",
         ),
         _param(
             "story",
@@ -179,7 +206,9 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                     "operationId": "export",
                     "summary": "Every match of a search, streamed as CSV or JSON Lines",
                     "parameters": [
-                        p for p in search_params if p["name"] not in ("page", "per_page")
+                        p
+                        for p in search_params
+                        if p["name"] not in ("page", "per_page", "facet_size")
                     ]
                     + [
                         _param(
@@ -336,8 +365,8 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                             "properties": {
                                 "from": {"type": ["string", "null"]},
                                 "to": {"type": ["string", "null"]},
-                                "section": {"type": ["string", "null"]},
-                                **{kind: {"type": ["string", "null"]} for kind in TAG_KINDS},
+                                "section": FILTER_LIST,
+                                **{kind: FILTER_LIST for kind in TAG_KINDS},
                                 "story": {"type": ["string", "null"]},
                             },
                         },

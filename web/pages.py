@@ -42,7 +42,7 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
         "match": params.get("match") if params.get("match") != "all" else None,
         "from": params.get("date_from"),
         "to": params.get("date_to"),
-        "section": params.get("section"),
+        "section": params.get("section") or None,
         "sort": params.get("sort") if params.get("sort") != "relevance" else None,
         "half_life": params.get("half_life") if params.get("sort") == "recent" else None,
         **params.get("tags", {}),
@@ -50,6 +50,38 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
     }
     args.update(changes)
     return url_for("pages.index", **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+#: Facet values shown at first; the rest (up to PAGE_FACET_SIZE) behind "more…".
+FACET_SHOWN = 10
+#: How many values of each metadata facet the page asks for.
+PAGE_FACET_SIZE = 50
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value in a facet's list on the page: chosen or not, and the link that
+    toggles it (adds it to the facet's alternatives, or removes it)."""
+
+    value: str
+    count: int
+    chosen: bool
+    href: str
+
+
+def _facet_values(
+    page: SearchPage, params: dict[str, Any], kind: str
+) -> tuple[list[FacetValue], list[FacetValue]]:
+    """A facet's values as (shown, behind "more…"): the first FACET_SHOWN and every
+    chosen one are shown."""
+    chosen = _chosen(page, kind)
+    out = []
+    for c in page.facets.get(kind, []):
+        on = c.value in chosen
+        values = tuple(v for v in chosen if v != c.value) if on else (*chosen, c.value)
+        out.append(FacetValue(c.value, c.count, on, _link(params, **{kind: values or None})))
+    shown = [v for i, v in enumerate(out) if i < FACET_SHOWN or v.chosen]
+    return shown, [v for i, v in enumerate(out) if i >= FACET_SHOWN and not v.chosen]
 
 
 @dataclass
@@ -94,6 +126,10 @@ def _histogram(
     ]
 
 
+def _chosen(page: SearchPage, kind: str) -> tuple[str, ...]:
+    return page.sections if kind == "section" else page.tags.get(kind, ())
+
+
 def _active_year(page: SearchPage) -> str | None:
     """The year the date filter covers exactly, if it is one year."""
     a, b = page.date_from, page.date_to
@@ -117,6 +153,7 @@ def index() -> Any:
     """The search page (with no query: the newest articles)."""
     params = search_params(request.args, current_app.config["PER_PAGE"])
     params["per_page"] = current_app.config["PER_PAGE"]
+    params["facet_size"] = PAGE_FACET_SIZE
     page = search(**params, index=store(current_app))
     year = _active_year(page)
     return render_template(
@@ -129,7 +166,13 @@ def index() -> Any:
         match_labels=MATCH_LABELS,
         tag_labels=TAG_LABELS,
         link=lambda **kw: _link(params, **kw),
-        page_link=lambda n: url_for("pages.index", **{**request.args.to_dict(), "page": n}),
+        facet_values=lambda kind: _facet_values(page, params, kind),
+        without=lambda kind, value: _link(
+            params, **{kind: tuple(v for v in _chosen(page, kind) if v != value) or None}
+        ),
+        page_link=lambda n: url_for(
+            "pages.index", **{**request.args.to_dict(flat=False), "page": n}
+        ),
         bars=_histogram(page, params),
         active_year=year,
         month_name=_month_name,

@@ -7,13 +7,16 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from search.errors import InvalidParameter
-from search.querying import TAG_KINDS
+from search.querying import MAX_TAG_VALUES, TAG_KINDS
 
 __all__ = ["search_params"]
 
 #: Longer parameter values are not dates, sections or tags. (The query's size is the
 #: engine's to judge: search.query_text.limit_problem.)
 MAX_PARAM_CHARS = 2000
+#: A repeatable parameter given more often than this is refused before it is read (the
+#: engine then allows MAX_FILTER_VALUES distinct values).
+MAX_PARAM_VALUES = 200
 
 
 def _text(args: MultiDict[str, str], name: str) -> str:
@@ -32,21 +35,34 @@ def _whole(args: MultiDict[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _texts(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
+    """Every value of a repeatable parameter (``place=iran&place=iraq``), stripped."""
+    values = args.getlist(name)
+    if len(values) > MAX_PARAM_VALUES:
+        raise InvalidParameter(name, f"is given {len(values):,} times; at most {MAX_PARAM_VALUES}")
+    for value in values:
+        if len(value) > MAX_PARAM_CHARS:
+            raise InvalidParameter(name, f"is longer than {MAX_PARAM_CHARS:,} characters")
+    return tuple(v.strip() for v in values if v.strip())
+
+
 def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, Any]:
     """Keyword arguments for ``search()`` from ``q, match, from, to, section, sort, page,
-    per_page, half_life`` and the metadata filters."""
+    per_page, half_life, facet_size`` and the metadata filters (``section`` and each
+    metadata filter may be repeated: any of its values matches)."""
     return {
         "query": (args.get("q") or "").strip(),
         "match": _text(args, "match") or "all",
         "date_from": _text(args, "from") or None,
         "date_to": _text(args, "to") or None,
-        "section": _text(args, "section") or None,
+        "section": _texts(args, "section"),
         "sort": _text(args, "sort") or "relevance",
         "page": _whole(args, "page", 1),
         "per_page": _whole(args, "per_page", per_page),
         "half_life": _number(args, "half_life"),
-        "tags": {kind: _text(args, kind) for kind in TAG_KINDS if _text(args, kind)},
+        "tags": {kind: _texts(args, kind) for kind in TAG_KINDS if _texts(args, kind)},
         "story": _text(args, "story") or None,
+        "facet_size": _whole(args, "facet_size", MAX_TAG_VALUES),
     }
 
 
