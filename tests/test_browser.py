@@ -118,11 +118,61 @@ def test_hostile_article_stays_inert(server: Server, browser: object) -> None:
     page.close()
 
 
-def test_works_on_a_phone(server: Server, browser: object) -> None:
-    page = browser.new_page(viewport={"width": 375, "height": 740})  # type: ignore[attr-defined]
+def _box(locator: object) -> dict[str, float]:
+    box = locator.bounding_box()  # type: ignore[attr-defined]
+    assert box is not None, "not laid out"
+    return dict(box)
+
+
+def test_on_a_phone_filters_and_sort_are_above_the_results(server: Server, browser: object) -> None:
+    """390 px: the filters are one line above the first result (a disclosure, no script)
+    and the sort is in plain view; opening the filters and choosing a year works."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
     page.goto(server.url + "/?q=wheat")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, "the page scrolls sideways on a phone"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "scrolls sideways"
+    first_hit = _box(page.locator("li.hit").first)
+    panel = page.locator("details.filter-panel > summary")
+    assert panel.is_visible() and _box(panel)["y"] < first_hit["y"]
+    assert _box(panel)["y"] + _box(panel)["height"] < 844, "the filters are below the fold"
+    sort = page.locator("nav.sort")
+    assert sort.is_visible() and _box(sort)["y"] < first_hit["y"]
+    assert not page.locator("a.facet-year").first.is_visible()  # closed until asked
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "phone-results.png"))
+    panel.click()
+    year = page.locator("li", has=page.locator("a.facet-year", has_text="2020"))
+    assert year.is_visible()
+    in_2020 = int(year.locator(".n").inner_text())
+    page.screenshot(path=str(ARTIFACTS / "phone-filters-open.png"))
+    year.locator("a").click()
+    page.wait_for_url(re.compile(r"from=2020&to=2020"))
+    assert _total(page) == in_2020 > 25
+    assert "1 chosen" in page.locator("details.filter-panel > summary").inner_text()
+    page.locator("nav.sort a", has_text="newest first").click()
+    page.wait_for_url(re.compile(r"sort=newest"))
+    assert page.locator("nav.sort [aria-current]").inner_text() == "newest first"
+    assert _total(page) == in_2020  # the year is kept
+    page.screenshot(path=str(ARTIFACTS / "phone-year-newest.png"), full_page=True)
+    page.close()
+
+
+def test_on_a_wide_screen_filters_are_a_column_beside_the_results(
+    server: Server, browser: object
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(server.url + "/?q=wheat")
+    assert not page.locator("details.filter-panel > summary").is_visible()
+    year = page.locator("a.facet-year").first
+    assert year.is_visible()  # without opening anything
+    first_hit = _box(page.locator("li.hit").first)
+    assert _box(year)["x"] + _box(year)["width"] < first_hit["x"]
+    assert (
+        abs(_box(page.locator("aside.facets"))["y"] - _box(page.locator("section.results"))["y"])
+        < 5
+    )
+    assert page.locator("nav.sort").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "wide-results.png"), full_page=True)
     page.close()
 
 
@@ -130,7 +180,7 @@ def test_a_reader_asks_for_any_of_the_words(server: Server, browser: object) -> 
     page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
     page.goto(server.url + "/?q=zebra+wheat")
     assert _total(page) == 0
-    page.locator("summary", has_text="Words, dates and order").click()
+    page.locator("summary", has_text="Words and dates").click()
     page.get_by_label("Words").select_option("any")
     page.get_by_label("Search the archive").press("Enter")
     page.wait_for_url(re.compile(r"match=any"))

@@ -167,6 +167,9 @@ def index() -> Any:
         tag_labels=TAG_LABELS,
         link=lambda **kw: _link(params, **kw),
         facet_values=lambda kind: _facet_values(page, params, kind),
+        chosen_count=len(page.sections)
+        + sum(map(len, page.tags.values()))
+        + (1 if page.date_from or page.date_to else 0),
         without=lambda kind, value: _link(
             params, **{kind: tuple(v for v in _chosen(page, kind) if v != value) or None}
         ),
