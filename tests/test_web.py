@@ -331,8 +331,12 @@ def test_recent_sort_in_api_and_page(client: FlaskClient) -> None:
     for bad in ("x", "0", "nan", "1e12"):
         body = assert_error(client.get(f"/api/search?q=coffee&sort=recent&half_life={bad}"), 400)
         assert body["error"]["message"].startswith("half_life: ")
-    html = client.get("/?q=coffee&sort=recent").get_data(as_text=True)
-    assert '<option value="recent" selected>relevant and recent</option>' in html
+    html = client.get("/?q=coffee&sort=recent&half_life=30").get_data(as_text=True)
+    assert '<span aria-current="true">relevant and recent</span>' in html
+    assert '<a href="/?q=coffee&amp;sort=newest">newest first</a>' in html
+    # A new query in the form keeps the order and its half-life.
+    assert '<input type="hidden" name="sort" value="recent">' in html
+    assert '<input type="hidden" name="half_life" value="30.0">' in html
 
 
 def test_match_any_on_the_page_is_kept_by_its_links(client: FlaskClient) -> None:

@@ -49,6 +49,13 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
         "story": params.get("story"),
     }
     args.update(changes)
+    # Defaults are left out, and a half-life only goes with the order that uses it.
+    if args.get("sort") == "relevance":
+        args["sort"] = None
+    if args.get("sort") != "recent":
+        args["half_life"] = None
+    if args.get("match") == "all":
+        args["match"] = None
     return url_for("pages.index", **{k: v for k, v in args.items() if v not in (None, "")})
 
 
