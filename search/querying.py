@@ -176,8 +176,20 @@ class SearchPage:
     match: str = "all"
 
     @property
+    def stories(self) -> int:
+        """How many results there are to page through: an article, or a story's copies
+        shown as one hit. ``total`` counts every matching article."""
+        return self.total - self.collapsed
+
+    @property
+    def capped(self) -> bool:
+        """Whether there are more results than any page may reach (MAX_RESULT_WINDOW)."""
+        return self.stories > MAX_RESULT_WINDOW
+
+    @property
     def pages(self) -> int:
-        reachable = min(self.total - self.collapsed, MAX_RESULT_WINDOW)
+        """The pages that can be asked for (all of them, unless :attr:`capped`)."""
+        reachable = min(self.stories, MAX_RESULT_WINDOW)
         return max(1, -(-reachable // self.per_page))
 
     def to_dict(self) -> dict[str, Any]:
@@ -185,6 +197,8 @@ class SearchPage:
         return {
             "query": self.query,
             "total": self.total,
+            "stories": self.stories,
+            "pages": self.pages,
             "page": self.page,
             "per_page": self.per_page,
             "took_ms": round(self.took_ms, 2),

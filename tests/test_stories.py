@@ -130,3 +130,38 @@ def test_index_check_finds_canaries_that_are_folded_copies(copies: Path) -> None
 
     report = check_index(copies)
     assert report.ok, report.to_dict()
+
+
+@needs_reuters
+@pytest.mark.parametrize("q", ["oil", "bank rate", "dollar"])
+def test_pages_are_over_stories_and_the_last_one_is_full(reuters_index: Path, q: str) -> None:
+    """`total` counts every article and `stories` the results: paging by `total` came back
+    to empty pages (671 articles, 23 folded). The last page `pages` gives is the last
+    with results, and the page says both counts."""
+    client = create_app({"TESTING": True, "INDEX": str(reuters_index)}).test_client()
+    first = client.get("/api/search", query_string={"q": q, "per_page": 20}).get_json()
+    assert first["collapsed"] > 0, "no copies among the matches: the test proves nothing"
+    assert first["stories"] == first["total"] - first["collapsed"]
+    assert first["pages"] == -(-first["stories"] // 20)
+    last = client.get("/api/search", query_string={"q": q, "per_page": 20,
+                                                   "page": first["pages"]}).get_json()  # fmt: skip
+    assert len(last["results"]) == first["stories"] - 20 * (first["pages"] - 1) > 0
+    past = {"q": q, "per_page": 20, "page": first["pages"] + 1}
+    assert client.get("/api/search", query_string=past).get_json()["results"] == []
+    html = client.get("/", query_string={"q": q}).get_data(as_text=True)
+    assert (f'<strong id="stories">{first["stories"]:,}</strong> stories, '
+            f'<strong id="total">{first["total"]:,}</strong> articles') in html  # fmt: skip
+
+
+@needs_reuters
+def test_the_pager_offers_no_false_last_page_past_the_result_window(reuters_index: Path) -> None:
+    """All of Reuters is over 20,000 results and only 10,000 can be paged through: the
+    pager of the first page offered "1000" as if it were the last."""
+    client = create_app({"TESTING": True, "INDEX": str(reuters_index)}).test_client()
+    html = client.get("/").get_data(as_text=True)
+    pager = html.split('<nav class="pages"')[1].split("</nav>")[0]
+    assert ">1000<" not in pager and '<span class="gap">…</span>' in pager
+    assert 'rel="next"' in pager and 'id="capped"' not in html
+    last = client.get("/?page=1000").get_data(as_text=True)
+    assert 'id="capped"' in last and 'rel="next"' not in last
+    assert "Only the first 10,000 results can be paged through" in last

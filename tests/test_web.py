@@ -49,8 +49,8 @@ def test_api_search_shape(client: FlaskClient) -> None:
     r = client.get("/api/search?q=coffee")
     assert r.status_code == 200
     data = r.get_json()
-    assert list(data)[:9] == ["query", "total", "page", "per_page", "took_ms", "collapsed", "sort",
-                              "half_life", "match"]  # fmt: skip
+    assert list(data)[:11] == ["query", "total", "stories", "pages", "page", "per_page", "took_ms",
+                               "collapsed", "sort", "half_life", "match"]  # fmt: skip
     assert data["total"] == 2
     hit = data["results"][0]
     assert set(hit) == {"id", "title", "published", "section", "source", "url", "original_url",

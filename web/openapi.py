@@ -14,6 +14,7 @@ from search.querying import (
     MAX_FILTER_VALUES,
     MAX_HALF_LIFE_DAYS,
     MAX_PER_PAGE,
+    MAX_RESULT_WINDOW,
     MAX_TAG_VALUES,
     SORTS,
     TAG_KINDS,
@@ -342,6 +343,8 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                     "required": [
                         "query",
                         "total",
+                        "stories",
+                        "pages",
                         "page",
                         "per_page",
                         "took_ms",
@@ -352,7 +355,23 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                     ],
                     "properties": {
                         "query": {"type": "string"},
-                        "total": {"type": "integer", "minimum": 0},
+                        "total": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Every matching article, copies of a story included.",
+                        },
+                        "stories": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "The results to page through: copies of a story "
+                            "are one (total - collapsed).",
+                        },
+                        "pages": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "description": "The pages of per_page results that can be asked "
+                            f"for (no page reaches past the first {MAX_RESULT_WINDOW:,}).",
+                        },
                         "page": {"type": "integer", "minimum": 1},
                         "per_page": {"type": "integer", "minimum": 1},
                         "took_ms": {"type": "number"},

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from search.documents import get_article
 from search.query_text import MAX_QUERY_CHARS
-from search.querying import MATCH_MODES, SORTS, SearchPage, search
+from search.querying import MATCH_MODES, MAX_RESULT_WINDOW, SORTS, SearchPage, search
 from web import store
 from web.feed import feed_args
 from web.params import search_params
@@ -150,8 +150,12 @@ def _month_name(value: str) -> str:
 
 
 def _pages(page: SearchPage) -> list[int]:
-    """Page numbers to offer: the first, the last, and two either side of this one."""
-    wanted = {1, page.pages, *range(page.page - 2, page.page + 3)}
+    """Page numbers to offer: the first, the last, and two either side of this one.
+    When there are more results than can be paged through, there is no last page to
+    offer (the last reachable one is not the last), only the ones around this one."""
+    wanted = {1, *range(page.page - 2, page.page + 3)}
+    if not page.capped:
+        wanted.add(page.pages)
     return sorted(p for p in wanted if 1 <= p <= page.pages)
 
 
@@ -187,6 +191,7 @@ def index() -> Any:
         active_year=year,
         month_name=_month_name,
         page_numbers=_pages(page),
+        result_window=MAX_RESULT_WINDOW,
         feed_url=url_for("feed.feed", **feed_args()),
     )
 
