@@ -183,10 +183,12 @@ def filter_options(fn: F) -> F:
             ),
             click.option(
                 "--from", "date_from", metavar="DATE",
-                help="Earliest date: YYYY, YYYY-MM or YYYY-MM-DD.",
+                help="Earliest date: 1987, 'March 1987', '3 March 1987', 1987-03-03 (a year or "
+                "a month from its first day).",
             ),
             click.option(
-                "--to", "date_to", metavar="DATE", help="Latest date: YYYY, YYYY-MM or YYYY-MM-DD."
+                "--to", "date_to", metavar="DATE",
+                help="Latest date, as --from (a year or a month to its last day).",
             ),
             click.option(
                 "--section", "sections", multiple=True,

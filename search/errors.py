@@ -117,6 +117,8 @@ class InvalidParameter(NewsSearchError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(f"{name}: {message}")
         self.name = name
+        #: The message without the parameter's name (said beside a form's field).
+        self.reason = message
 
 
 class QueryTooCostly(InvalidParameter):

@@ -39,7 +39,8 @@ from search import budget
 from search.articles import TAG_FIELDS
 from search.errors import InvalidParameter
 from search.matching import match_set
-from search.query_text import Prepared, limit_problem, parse_period, prepare
+from search.periods import UnreadableDate, read_period
+from search.query_text import Prepared, limit_problem, prepare
 from search.ranking import rank, score_all, scoring_terms, top_k
 from search.schema import WORD, ArticleSchema, news_analyzer, normalize_word
 from search.snippets import make_snippet, plain_snippet
@@ -612,10 +613,11 @@ def _as_date(name: str, value: date | str | None, end: bool) -> date | None:
         return None
     if isinstance(value, date):
         return value
-    d = parse_period(str(value), end=end)
-    if d is None:
-        raise InvalidParameter(name, f"{value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    return d
+    try:
+        first, last = read_period(str(value))
+    except UnreadableDate as e:
+        raise InvalidParameter(name, str(e)) from None
+    return last if end else first
 
 
 @budget.bounded

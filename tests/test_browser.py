@@ -250,3 +250,28 @@ def test_a_page_on_another_origin_reads_the_api_the_export_and_the_feed(
         "bad": [400, "invalid_parameter"],
     }
     page.close()
+
+
+def test_a_reader_types_dates_in_words(server: Server, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    page.goto(server.url + "/?q=wheat")
+    page.locator("summary", has_text="Words and dates").click()
+    page.get_by_label("From").fill("March 2020")
+    page.get_by_label("To").fill("March 2020")
+    page.get_by_label("To").press("Enter")
+    page.wait_for_url(re.compile(r"from=March"))
+    assert _total(page) == 25  # the 25 of March 2020
+    assert page.locator("li.date-filter").inner_text().startswith("March 2020")
+    # A date without a year: the search is answered without it, the reason beside it.
+    page.get_by_label("From").fill("March")
+    page.get_by_label("From").press("Enter")
+    page.wait_for_url(re.compile(r"from=March&"))
+    error = page.locator("#from-error")
+    assert error.is_visible() and "has no year" in error.inner_text()
+    assert page.get_by_label("Search the archive").input_value() == "wheat"
+    assert page.get_by_label("From").input_value() == "March"
+    assert page.get_by_label("To").input_value() == "March 2020"
+    assert page.locator("li.date-filter").inner_text().startswith("until March 2020")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "phone-date-problem.png"))
+    page.close()

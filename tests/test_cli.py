@@ -204,7 +204,8 @@ def test_query_in_the_terminal_says_stories_versions_and_tags(
         (["--per-page", "500"], "Error: per_page: must be a whole number from 1 to 100"),
         (
             ["--from", "someday"],
-            "Error: from: 'someday' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)",
+            "Error: from: 'someday' is not a date: try 1987, March 1987, 3 March 1987 or "
+            "1987-03-03",
         ),
         (["--from", "2024", "--to", "2023"], "Error: from: 2024-01-01 is after to=2023-12-31"),
         (["--sort", "best"], "Error: Invalid value for '--sort'"),

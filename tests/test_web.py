@@ -233,8 +233,66 @@ def test_year_then_month_facets(client: FlaskClient) -> None:
     assert 'href="/?q=wheat&amp;from=2020-03&amp;to=2020-03"' in html
     month = client.get("/?q=wheat&from=2020-03&to=2020-03").get_data(as_text=True)
     assert '<strong id="total">3</strong>' in month
-    assert "2020-03-01 to 2020-03-31" in month
+    assert '<li class="date-filter">March 2020' in month
     assert 'aria-label="Remove the date filter"' in month
+
+
+@pytest.mark.parametrize(
+    ("typed", "words", "total"),
+    [
+        ({"from": "March 2020", "to": "March 2020"}, "March 2020", 3),
+        ({"from": "Mar 2020", "to": "april 2020"}, "March – April 2020", 6),
+        ({"from": "15 March 2020", "to": "March 15, 2020"}, "15 March 2020", 3),
+        ({"from": "2020"}, "from 2020", 30),
+        ({"to": "Feb 2020"}, "until February 2020", 6),
+    ],
+)
+def test_dates_as_people_type_them(
+    client: FlaskClient, typed: dict[str, str], words: str, total: int
+) -> None:
+    r = client.get("/", query_string={"q": "wheat", **typed})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and f'<li class="date-filter">{words}' in html
+    assert f'<strong id="total">{total}</strong>' in html
+    for name, value in typed.items():  # the form shows what was typed
+        assert f'name="{name}" id="{name}" value="{value}"' in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "reason"),
+    [
+        ({"from": "March"}, "from", "From: &#39;March&#39; has no year: try 1987, March 1987, "
+                                    "3 March 1987 or 1987-03-03"),
+        ({"to": "3/4/2020"}, "to", "To: &#39;3/4/2020&#39; could be 3 April or March 4: write "
+                                   "4 Mar 2020 or Apr 3 2020"),
+        ({"from": "2021", "to": "2020"}, "from", "From: 2021-01-01 is after to=2020-12-31"),
+        ({"from": "<script>x</script>"}, "from", "From: &#39;&lt;script&gt;x&lt;/script&gt;&#39; "
+                                                 "is not a date"),
+    ],
+)  # fmt: skip
+def test_a_rejected_date_keeps_the_query_and_every_other_choice(
+    client: FlaskClient, typed: dict[str, str], field: str, reason: str
+) -> None:
+    """ "March 1987" in From threw the search away and emptied the query box: now the
+    search is answered without the date, and the reason stands beside the field."""
+    r = client.get("/", query_string={"q": "wheat", "section": "Agriculture", **typed})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert '<strong id="total">30</strong>' in html  # wheat in Agriculture, no date
+    assert 'id="q" name="q" type="search" value="wheat"' in html
+    assert 'aria-label="Remove section: Agriculture"' in html
+    assert f'aria-invalid="true" aria-describedby="{field}-error"' in html
+    error = html.split(f'id="{field}-error" role="alert">')[1].split("</span>")[0]
+    assert error.startswith(reason)
+    assert "<script>x" not in html
+
+
+def test_other_rejected_parameters_are_left_out_with_a_note(client: FlaskClient) -> None:
+    r = client.get("/?q=wheat&page=0&match=some")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and '<strong id="total">30</strong>' in html
+    assert '<li class="problem">page: must be a whole number, 1 or more (left out)</li>' in html
+    assert '<li class="problem">match: ' in html
 
 
 def test_section_filter_and_removal(client: FlaskClient) -> None:

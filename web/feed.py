@@ -21,6 +21,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from search.querying import TAG_KINDS, SearchPage, search
 from web import store
@@ -46,9 +47,10 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def feed_args() -> dict[str, Any]:
-    """The current request's parameters that a feed of it keeps."""
-    out = {k: [v for v in request.args.getlist(k) if v] for k in FEED_PARAMS}
+def feed_args(args: MultiDict[str, str] | None = None) -> dict[str, Any]:
+    """The parameters a feed of this search keeps (of ``args``, else the request's)."""
+    args = request.args if args is None else args
+    out = {k: [v for v in args.getlist(k) if v] for k in FEED_PARAMS}
     return {k: v for k, v in out.items() if v}
 
 

@@ -25,8 +25,10 @@ __all__ = ["openapi_document"]
 _DATE_PARAM = {
     "type": "string",
     "maxLength": 2000,
-    "pattern": r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$",
-    "description": "YYYY, YYYY-MM or YYYY-MM-DD (a period's first day for `from`, last for `to`).",
+    "description": "A date as people write it: 1987, 1987-03, March 1987, 3 March 1987, "
+    "1987-03-03, March 3, 1987. It names a period as long as what it gives (a year, a "
+    "month, a day): `from` takes its first day, `to` its last. No year, or a numeric date "
+    "that reads both ways (3/4/1987), is a 400 that says so.",
 }
 
 

@@ -8,8 +8,11 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from search.documents import get_article
+from search.errors import InvalidParameter
+from search.periods import in_words
 from search.query_text import MAX_QUERY_CHARS
 from search.querying import MATCH_MODES, MAX_RESULT_WINDOW, SORTS, SearchPage, search
 from web import store
@@ -159,13 +162,37 @@ def _pages(page: SearchPage) -> list[int]:
     return sorted(p for p in wanted if 1 <= p <= page.pages)
 
 
+#: Parameters a rejected value of which is dropped, the search answered without it and
+#: the reason said on the page (beside its field when the form has one). A query that
+#: cannot be searched (too long, too costly) is the error page instead: there is nothing
+#: to answer without it.
+MAX_DROPPED = 5
+
+
+def _search_leniently(
+    args: MultiDict[str, str],
+) -> tuple[SearchPage, dict[str, Any], dict[str, str]]:
+    """The search the page's parameters ask for, dropping each one that is rejected;
+    with the parameters used and {name: reason} for the dropped ones."""
+    problems: dict[str, str] = {}
+    while True:
+        try:
+            params = search_params(args, current_app.config["PER_PAGE"])
+            params["per_page"] = current_app.config["PER_PAGE"]
+            params["facet_size"] = PAGE_FACET_SIZE
+            return search(**params, index=store(current_app)), params, problems
+        except InvalidParameter as e:
+            if e.name == "q" or e.name not in args or len(problems) >= MAX_DROPPED:
+                raise
+            problems[e.name] = e.reason
+            args.poplist(e.name)
+
+
 @bp.get("/")
 def index() -> Any:
     """The search page (with no query: the newest articles)."""
-    params = search_params(request.args, current_app.config["PER_PAGE"])
-    params["per_page"] = current_app.config["PER_PAGE"]
-    params["facet_size"] = PAGE_FACET_SIZE
-    page = search(**params, index=store(current_app))
+    args = request.args.copy()
+    page, params, problems = _search_leniently(args)
     year = _active_year(page)
     return render_template(
         "search.html",
@@ -184,16 +211,17 @@ def index() -> Any:
         without=lambda kind, value: _link(
             params, **{kind: tuple(v for v in _chosen(page, kind) if v != value) or None}
         ),
-        page_link=lambda n: url_for(
-            "pages.index", **{**request.args.to_dict(flat=False), "page": n}
-        ),
+        page_link=lambda n: url_for("pages.index", **{**args.to_dict(flat=False), "page": n}),
         bars=_histogram(page, params),
         active_year=year,
         month_name=_month_name,
         page_numbers=_pages(page),
         result_window=MAX_RESULT_WINDOW,
-        feed_url=url_for("feed.feed", **feed_args()),
-    )
+        feed_url=url_for("feed.feed", **feed_args(args)),
+        typed=request.args,
+        problems=problems,
+        period_words=in_words(page.date_from, page.date_to),
+    ), (400 if problems else 200)
 
 
 @bp.get("/articles/<article_id>")
