@@ -377,17 +377,29 @@ def _facets(
     m: Matches | None = None,
     facet_size: int = MAX_TAG_VALUES,
 ) -> dict[str, list[FacetCount]]:
-    """The counts of every facet. Dates count ``ids``; a facet with values chosen counts
-    the matches of every other filter (its values are alternatives: the counts say what
-    choosing one more would add), and lists its chosen values even if they are rare."""
+    """The counts of every facet. A facet with values chosen counts the matches of every
+    other filter (its values are alternatives: the counts say what choosing one more
+    would add), and lists its chosen values even if they are rare. So with a date filter
+    the years count every year, the months every month of the years it touches, and
+    when it lies within one month, the days of that month are counted too."""
     facet_ids = m.facet_ids if m is not None else {}
     chosen: dict[str, tuple[str, ...]] = dict(m.tags) if m is not None else {}
     if m is not None and m.sections:
         chosen["section"] = m.sections
-    by_ym = _counts(ids, snap.ym, snap.ym_sets)
+    lo, hi = (m.date_from, m.date_to) if m is not None else (None, None)
+    undated = m.undated if m is not None and (lo or hi) else ids
+    by_ym = _counts(undated, snap.ym, snap.ym_sets)
     by_year: Counter[int] = Counter()
     for ym, n in by_ym.items():
         by_year[ym // 100] += n
+    if lo or hi:
+        first, last = (lo.year if lo else 0) * 100, (hi.year if hi else 9999) * 100 + 99
+        by_ym = Counter({ym: n for ym, n in by_ym.items() if first <= ym <= last})
+    days: list[FacetCount] = []
+    if lo and hi and (lo.year, lo.month) == (hi.year, hi.month):
+        in_month = undated & snap.ym_sets.get(lo.year * 100 + lo.month, frozenset())
+        by_day = Counter(map(snap.day.__getitem__, in_month))
+        days = [FacetCount(day_date(d).isoformat(), n) for d, n in sorted(by_day.items())]
     names = snap.section_names
     section_ids = facet_ids.get("section", ids)
     if len(names) == 1:
@@ -402,6 +414,7 @@ def _facets(
         "month": [
             FacetCount(f"{ym // 100:04d}-{ym % 100:02d}", n) for ym, n in sorted(by_ym.items())
         ],
+        "day": days,
         "section": _with_chosen([FacetCount(s, n) for s, n in sections], chosen.get("section", ())),
     }
     for kind in TAG_KINDS:
@@ -771,6 +784,8 @@ class Matches:
     counts: Counter[bytes] = field(default_factory=Counter)
     #: For each filter in force, the matches of all the others (what its facet counts).
     facet_ids: dict[str, AbstractSet[int]] = field(default_factory=dict)
+    #: The matches of every filter but the dates (what the date facets count).
+    undated: AbstractSet[int] = frozenset()
 
 
 def filter_values(name: str, value: FilterValues) -> tuple[str, ...]:
@@ -848,16 +863,18 @@ def find_matches(
     else:
         ids = frozenset()
 
-    ids = _in_period(ids, snap, lo, hi)
     if story:
         ids = ids & snap.story_sets.get(story, frozenset())
     selected = _selected(snap, sections, tag_values)
-    facet_ids = {kind: _narrowed(ids, selected, kind) for kind in selected}
-    ids = _narrowed(ids, selected)
+    dated = _in_period(ids, snap, lo, hi)
+    facet_ids = {kind: _narrowed(dated, selected, kind) for kind in selected}
+    undated = _narrowed(ids, selected) if (lo or hi) else None
+    ids = _narrowed(dated, selected)
     counts = query_word_counts(prepared.text)
     return Matches(
-        snap, q, ids, notes, prepared, lo, hi, half_life, sections, tag_values, counts, facet_ids
-    )
+        snap, q, ids, notes, prepared, lo, hi, half_life, sections, tag_values, counts,
+        facet_ids, ids if undated is None else undated,
+    )  # fmt: skip
 
 
 def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from pathlib import Path
@@ -233,8 +234,61 @@ def test_year_then_month_facets(client: FlaskClient) -> None:
     assert 'href="/?q=wheat&amp;from=2020-03&amp;to=2020-03"' in html
     month = client.get("/?q=wheat&from=2020-03&to=2020-03").get_data(as_text=True)
     assert '<strong id="total">3</strong>' in month
-    assert '<li class="date-filter">March 2020' in month
+    assert '<span class="period">March 2020</span>' in month
     assert 'aria-label="Remove the date filter"' in month
+
+
+def _bars(html: str) -> list[tuple[str, float]]:
+    """The histogram's bars: (title, height)."""
+    svg = html.split('<figure class="histogram">')[1].split("</figure>")[0]
+    return [(t, float(h)) for h, t in re.findall(r'height="([\d.]+)"><title>([^<]+)</title>', svg)]
+
+
+def _axis(html: str) -> list[str]:
+    axis = html.split('<ol class="axis" aria-hidden="true">')[1].split("</ol>")[0]
+    return re.findall(r"<li>([^<]*)</li>", axis)
+
+
+def test_a_chosen_month_keeps_its_year_and_is_drawn_by_day(client: FlaskClient) -> None:
+    html = client.get("/?q=wheat&from=2020-03&to=2020-03").get_data(as_text=True)
+    months = html.split('id="months-h">Months of 2020</h2>')[1].split("</nav>")[0]
+    assert months.count("<li") == 12  # every month of the year, not only the chosen one
+    assert ('<li class="chosen"><a class="facet-month" href="/?q=wheat&amp;from=2020-03&amp;'
+            'to=2020-03" aria-current="true">Mar 2020</a>') in months  # fmt: skip
+    assert '<li class="chosen"><a class="facet-year"' in html
+    bars = _bars(html)
+    assert len(bars) == 31 and bars[14] == ("15 March 2020: 3", 80.0)
+    assert [b for b in bars if b[1]] == [bars[14]]
+    assert _axis(html) == [str(d) if d % 7 == 1 else "" for d in range(1, 32)]
+    assert ('<a class="step-prev" href="/?q=wheat&amp;from=2020-02-01&amp;to=2020-02-29" '
+            'aria-label="Previous: February 2020">') in html  # fmt: skip
+    assert 'aria-label="Next: April 2020"' in html
+    data = client.get("/api/search?q=wheat&from=2020-03&to=2020-03").get_json()
+    assert data["total"] == 3 and data["facets"]["day"] == [{"value": "2020-03-15", "count": 3}]
+    assert len(data["facets"]["month"]) == 12 and data["facets"]["year"] == [
+        {"value": "2020", "count": 30}
+    ]
+
+
+def test_a_chosen_year_is_drawn_by_month_with_month_names_under_the_bars(
+    client: FlaskClient,
+) -> None:
+    html = client.get("/?q=wheat&from=2020&to=2020").get_data(as_text=True)
+    assert [t for t, _ in _bars(html)][:2] == ["January 2020: 3", "February 2020: 3"]
+    assert _axis(html) == [calendar.month_abbr[m] for m in range(1, 13)]
+    # Wheat has no other year: there is nowhere to step.
+    assert "step-prev" not in html and "step-next" not in html
+    assert client.get("/api/search?q=wheat&from=2020&to=2020").get_json()["facets"]["day"] == []
+
+
+def test_a_range_of_days_steps_by_its_length(client: FlaskClient) -> None:
+    html = client.get("/?from=2022-06-01&to=2022-06-10").get_data(as_text=True)
+    assert '<span class="period">1–10 June 2022</span>' in html
+    assert 'aria-label="Previous: 22–31 May 2022"' in html
+    assert 'aria-label="Next: 11–20 June 2022"' in html
+    # Days outside the filter are drawn, paler: where the chosen days stand in the month.
+    svg = html.split('<figure class="histogram">')[1].split("</svg>")[0]
+    assert svg.count('class="chosen"') == 10 and svg.count('class="other"') == 20
 
 
 @pytest.mark.parametrize(
@@ -252,7 +306,7 @@ def test_dates_as_people_type_them(
 ) -> None:
     r = client.get("/", query_string={"q": "wheat", **typed})
     html = r.get_data(as_text=True)
-    assert r.status_code == 200 and f'<li class="date-filter">{words}' in html
+    assert r.status_code == 200 and f'<span class="period">{words}</span>' in html
     assert f'<strong id="total">{total}</strong>' in html
     for name, value in typed.items():  # the form shows what was typed
         assert f'name="{name}" id="{name}" value="{value}"' in html

@@ -398,6 +398,11 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                             "properties": {
                                 "year": FACET_LIST,
                                 "month": FACET_LIST,
+                                "day": {
+                                    **FACET_LIST,
+                                    "description": "The days of the month the date filter "
+                                    "lies within (empty unless it lies within one).",
+                                },
                                 "section": FACET_LIST,
                                 **{kind: FACET_LIST for kind in TAG_KINDS},
                             },

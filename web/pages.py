@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -94,58 +94,148 @@ def _facet_values(
     return shown, [v for i, v in enumerate(out) if i >= FACET_SHOWN and not v.chosen]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Bar:
+    """One bar of the histogram: a period, its matches, the link that narrows to it."""
+
     label: str
     count: int
     href: str
     x: float
     height: float
+    #: Whether the period is within the date filter (the others are drawn paler).
+    chosen: bool
+    #: The label under the bar on the axis ("" for most bars).
+    axis: str
+
+
+#: (key for from/to, first day, last day, axis label) of each bar.
+Period = tuple[str, date, date, str]
+
+
+def _day_periods(lo: date) -> list[Period]:
+    out = []
+    for d in range(1, calendar.monthrange(lo.year, lo.month)[1] + 1):
+        day = date(lo.year, lo.month, d)
+        out.append((day.isoformat(), day, day, str(d) if d % 7 == 1 else ""))
+    return out
+
+
+def _month_periods(first: str, span: int) -> list[Period]:
+    out = []
+    y, m = int(first[:4]), int(first[5:])
+    for i in range(span):
+        last_day = calendar.monthrange(y, m)[1]
+        # Up to a year: each month's initial letters; longer: each year at its January.
+        year = str(y) if m == 1 or i == 0 else ""
+        label = calendar.month_abbr[m] if span <= 12 else year
+        out.append((f"{y:04d}-{m:02d}", date(y, m, 1), date(y, m, last_day), label))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _year_periods(first: int, last: int) -> list[Period]:
+    every = max(1, -(-(last - first + 1) // 8))  # at most 8 labels
+    return [
+        (str(y), date(y, 1, 1), date(y, 12, 31), str(y) if (y - first) % every == 0 else "")
+        for y in range(first, last + 1)
+    ]
 
 
 def _histogram(
     page: SearchPage, params: dict[str, Any], width: int = 600, height: int = 80
 ) -> list[Bar]:
-    """Bars of matches over time: by month when they span three years or less, else by year."""
-    months = page.facets["month"]
-    if not months:
-        return []
-    first, last = months[0].value, months[-1].value
-    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
-    if span <= 36:
-        counts = {c.value: c.count for c in months}
-        y, m = int(first[:4]), int(first[5:])
-        keys = []
-        for _ in range(span):
-            keys.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    """Bars of matches over time at the grain the date filter leaves: the days of a
+    month when it lies within one, else months when the matches span three years or
+    less, else years. Periods outside the filter are drawn too (counted without it, as
+    the date facets are), paler, so a reader sees where the chosen period stands."""
+    lo, hi = page.date_from, page.date_to
+    if lo and hi and (lo.year, lo.month) == (hi.year, hi.month):
+        counts = {c.value: c.count for c in page.facets.get("day", [])}
+        periods = _day_periods(lo)
     else:
-        counts = {c.value: c.count for c in page.facets["year"]}
-        keys = [str(y) for y in range(int(first[:4]), int(last[:4]) + 1)]
-    peak = max(counts.values())
-    step = width / len(keys)
+        months = page.facets["month"]
+        if not months:
+            return []
+        first, last = months[0].value, months[-1].value
+        span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
+        if span <= 36:
+            counts = {c.value: c.count for c in months}
+            periods = _month_periods(first, span)
+        else:
+            years = page.facets["year"]
+            counts = {c.value: c.count for c in years}
+            periods = _year_periods(int(years[0].value), int(years[-1].value))
+    peak = max((counts.get(key, 0) for key, *_ in periods), default=0)
+    if not peak:
+        return []
+    step = width / len(periods)
     return [
         Bar(
-            label=k,
-            count=counts.get(k, 0),
-            href=_link(params, **{"from": k, "to": k}),
+            label=in_words(a, b),
+            count=counts.get(key, 0),
+            href=_link(params, **{"from": key, "to": key}),
             x=i * step,
-            height=max(1.0, height * counts.get(k, 0) / peak) if counts.get(k) else 0,
+            height=max(1.0, height * counts.get(key, 0) / peak) if counts.get(key) else 0,
+            chosen=(lo is None or b >= lo) and (hi is None or a <= hi),
+            axis=axis,
         )
-        for i, k in enumerate(keys)
+        for i, (key, a, b, axis) in enumerate(periods)
     ]
+
+
+def _steps(page: SearchPage, params: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Links to the period before and after the date filter, as long as it is
+    ({"prev" | "next": (label, href)}), while the archive has matches that far."""
+    lo, hi = page.date_from, page.date_to
+    if lo is None or hi is None or not page.facets["year"]:
+        return {}
+    earliest, latest = int(page.facets["year"][0].value), int(page.facets["year"][-1].value)
+    whole_months = lo.day == 1 and hi.day == calendar.monthrange(hi.year, hi.month)[1]
+    out = {}
+    for name, sign in (("prev", -1), ("next", 1)):
+        try:
+            if whole_months:
+                n = (hi.year - lo.year) * 12 + hi.month - lo.month + 1
+                a = _add_months(lo, sign * n)
+                end = _add_months(date(hi.year, hi.month, 1), sign * n)
+                b = date(end.year, end.month, calendar.monthrange(end.year, end.month)[1])
+            else:
+                shift = timedelta(days=sign * ((hi - lo).days + 1))
+                a, b = lo + shift, hi + shift
+        except (OverflowError, ValueError):  # before year 1 or after 9999
+            continue
+        if b.year < earliest or a.year > latest:
+            continue
+        out[name] = (in_words(a, b), _link(params, **{"from": a.isoformat(), "to": b.isoformat()}))
+    return out
+
+
+def _add_months(d: date, n: int) -> date:
+    months = d.year * 12 + d.month - 1 + n
+    return date(months // 12, months % 12 + 1, 1)
 
 
 def _chosen(page: SearchPage, kind: str) -> tuple[str, ...]:
     return page.sections if kind == "section" else page.tags.get(kind, ())
 
 
-def _active_year(page: SearchPage) -> str | None:
-    """The year the date filter covers exactly, if it is one year."""
+def _filter_year(page: SearchPage) -> str | None:
+    """The year the date filter lies within, if it lies within one."""
     a, b = page.date_from, page.date_to
-    if a and b and a == date(a.year, 1, 1) and b == date(a.year, 12, 31):
+    if a and b and a.year == b.year:
         return str(a.year)
     return None
+
+
+def _month_chosen(page: SearchPage, value: str) -> bool:
+    """Whether the month ``YYYY-MM`` lies within the date filter."""
+    lo, hi = page.date_from, page.date_to
+    if lo is None and hi is None:
+        return False
+    y, m = int(value[:4]), int(value[5:])
+    a, b = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+    return (lo is None or a >= lo) and (hi is None or b <= hi)
 
 
 def _month_name(value: str) -> str:
@@ -193,7 +283,7 @@ def index() -> Any:
     """The search page (with no query: the newest articles)."""
     args = request.args.copy()
     page, params, problems = _search_leniently(args)
-    year = _active_year(page)
+    year = _filter_year(page)
     return render_template(
         "search.html",
         page=page,
@@ -213,7 +303,9 @@ def index() -> Any:
         ),
         page_link=lambda n: url_for("pages.index", **{**args.to_dict(flat=False), "page": n}),
         bars=_histogram(page, params),
-        active_year=year,
+        filter_year=year,
+        steps=_steps(page, params),
+        month_chosen=lambda value: _month_chosen(page, value),
         month_name=_month_name,
         page_numbers=_pages(page),
         result_window=MAX_RESULT_WINDOW,
