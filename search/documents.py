@@ -64,6 +64,12 @@ class ArticleView:
     more_like_this: list[ArticleLink] = field(default_factory=list)
     previous: ArticleLink | None = None
     next: ArticleLink | None = None
+    #: Names of the article's metadata codes, where its archive gives them.
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def label(self, kind: str, code: str) -> str:
+        """What a reader sees for one of the article's codes."""
+        return self.labels.get(kind, {}).get(code) or code
 
     def to_dict(self) -> dict[str, Any]:
         d = self.article.to_dict()
@@ -174,4 +180,8 @@ def get_article(
         more_like_this=_more_like(snap, docnum, article),
         previous=_by_title(snap, article.previous_title),
         next=_by_title(snap, article.next_title),
+        labels={
+            kind: {c: snap.labels[kind][c] for c in codes if c in snap.labels.get(kind, {})}
+            for kind, codes in article.tags().items()
+        },
     )

@@ -62,6 +62,7 @@ from search.errors import (
     SourceMissing,
     UnsafeIndex,
 )
+from search.labels import labels_in, merged, read_labels
 from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
 from search.segments import write_index
 from search.stories import (
@@ -538,6 +539,8 @@ def build(
                     "articles": report.articles,
                     # Which table of contents these figures describe (see index check).
                     "toc_generation": toc_generation,
+                    # Names of the metadata codes, as the sources declare them.
+                    "labels": labels_in(Path(r) for r in roots),
                     "last_run": report.to_dict(),
                 },
             )
@@ -748,6 +751,9 @@ def update(
         summary = read_summary(gen)
         summary.update(
             {
+                "labels": merged(
+                    read_labels(summary.get("labels")), labels_in(Path(r) for r in roots)
+                ),
                 "updated_at": _now(),
                 "articles": report.articles,
                 "toc_generation": toc_generation,

@@ -16,6 +16,7 @@ How a query is answered (see DESIGN.md for the measurements behind it):
 
 from __future__ import annotations
 
+import calendar
 import heapq
 import math
 import re
@@ -39,7 +40,7 @@ from search import budget
 from search.articles import TAG_FIELDS
 from search.errors import InvalidParameter
 from search.matching import match_set
-from search.periods import UnreadableDate, read_period
+from search.periods import UnreadableDate, in_words, read_period
 from search.query_text import Prepared, limit_problem, prepare
 from search.ranking import rank, score_all, scoring_terms, top_k
 from search.schema import WORD, ArticleSchema, news_analyzer, normalize_word
@@ -136,13 +137,19 @@ class Hit:
 
 @dataclass(frozen=True)
 class FacetCount:
-    """How many matches have one facet value."""
+    """How many matches have one facet value, and the value's name for a reader (the
+    value itself when it has none; "March 1987" for 1987-03)."""
 
     value: str
     count: int
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.value
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "count": self.count}
+        return {"value": self.value, "label": self.name, "count": self.count}
 
 
 @dataclass(frozen=True)
@@ -399,7 +406,10 @@ def _facets(
     if lo and hi and (lo.year, lo.month) == (hi.year, hi.month):
         in_month = undated & snap.ym_sets.get(lo.year * 100 + lo.month, frozenset())
         by_day = Counter(map(snap.day.__getitem__, in_month))
-        days = [FacetCount(day_date(d).isoformat(), n) for d, n in sorted(by_day.items())]
+        days = [
+            FacetCount(day_date(d).isoformat(), n, in_words(day_date(d), day_date(d)))
+            for d, n in sorted(by_day.items())
+        ]
     names = snap.section_names
     section_ids = facet_ids.get("section", ids)
     if len(names) == 1:
@@ -412,19 +422,27 @@ def _facets(
     facets = {
         "year": [FacetCount(str(y), n) for y, n in sorted(by_year.items())],
         "month": [
-            FacetCount(f"{ym // 100:04d}-{ym % 100:02d}", n) for ym, n in sorted(by_ym.items())
+            FacetCount(f"{ym // 100:04d}-{ym % 100:02d}", n, _month_words(ym))
+            for ym, n in sorted(by_ym.items())
         ],
         "day": days,
         "section": _with_chosen([FacetCount(s, n) for s, n in sections], chosen.get("section", ())),
     }
+    labels = snap.labels
     for kind in TAG_KINDS:
-        facets[kind] = _with_chosen(
+        counts = _with_chosen(
             _tag_counts(facet_ids.get(kind, ids), snap.tag_sets.get(kind, {}), facet_size),
             chosen.get(kind, ()),
             facet_ids.get(kind, ids),
             snap.tag_sets.get(kind, {}),
         )
+        named = labels.get(kind, {})
+        facets[kind] = [FacetCount(c.value, c.count, named.get(c.value, "")) for c in counts]
     return facets
+
+
+def _month_words(ym: int) -> str:
+    return f"{calendar.month_name[ym % 100]} {ym // 100:04d}"
 
 
 def _with_chosen(

@@ -15,6 +15,7 @@ without a restart. Snapshots are immutable; an old one stays valid for whoever h
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -30,6 +31,7 @@ from whoosh.searching import Searcher
 
 from search.errors import IndexCorrupt, IndexMissing, NotFound
 from search.indexing import CURRENT, current_generation, read_summary
+from search.labels import Labels, read_labels
 from search.matching import TermSetCache
 from search.ranking import FieldLengths, PostingCache
 from search.schema import SCHEMA_VERSION
@@ -108,6 +110,11 @@ class Snapshot:
         return self._lengths
 
     summary: dict[str, Any] = field(default_factory=dict)
+
+    @functools.cached_property
+    def labels(self) -> Labels:
+        """The names of the metadata codes (search/labels.py), from the summary."""
+        return read_labels(self.summary.get("labels"))
 
     @property
     def doc_count(self) -> int:

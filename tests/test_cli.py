@@ -154,8 +154,8 @@ def test_query_text_and_json(runner: CliRunner, archive: Path, tmp_path: Path) -
     assert data["results"][0]["id"] == "seed"
     assert data["results"][0]["published"] == "2023-04-29"
     assert "<mark>Taliban</mark>" in data["results"][0]["snippet"]
-    assert data["facets"]["year"] == [{"value": "2023", "count": 1}]
-    assert data["facets"]["month"] == [{"value": "2023-04", "count": 1}]
+    assert data["facets"]["year"] == [{"value": "2023", "label": "2023", "count": 1}]
+    assert data["facets"]["month"] == [{"value": "2023-04", "label": "April 2023", "count": 1}]
     assert set(data) >= {"query", "total", "page", "per_page", "took_ms", "results", "facets",
                          "suggestion", "notes"}  # fmt: skip
     typo = runner.invoke(main, ["query", "taliben", "--index", index]).output

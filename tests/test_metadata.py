@@ -57,7 +57,7 @@ def test_facets_count_every_match_and_filter(index_dir: Path) -> None:
 def test_api_and_page_offer_the_facets(client: FlaskClient) -> None:
     data = client.get("/api/search?q=coffee&place=brazil").get_json()
     assert data["total"] == 2 and data["filters"]["place"] == ["brazil"]
-    assert data["facets"]["topic"] == [{"value": "coffee", "count": 2}]
+    assert data["facets"]["topic"] == [{"value": "coffee", "label": "coffee", "count": 2}]
     html = client.get("/?q=coffee").get_data(as_text=True)
     assert '<h2 id="place-h">Places</h2>' in html
     assert 'class="facet-place" href="/?q=coffee&amp;place=colombia">colombia</a>' in html

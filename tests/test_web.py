@@ -58,7 +58,10 @@ def test_api_search_shape(client: FlaskClient) -> None:
                         "score", "snippet", "story", "versions"}  # fmt: skip
     assert hit["url"] == f"/articles/{hit['id']}"
     assert "<mark>" in hit["snippet"]
-    assert data["facets"]["year"] == [{"value": "2022", "count": 1}, {"value": "2023", "count": 1}]
+    assert data["facets"]["year"] == [
+        {"value": "2022", "label": "2022", "count": 1},
+        {"value": "2023", "label": "2023", "count": 1},
+    ]
     assert r.headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -264,9 +267,11 @@ def test_a_chosen_month_keeps_its_year_and_is_drawn_by_day(client: FlaskClient) 
             'aria-label="Previous: February 2020">') in html  # fmt: skip
     assert 'aria-label="Next: April 2020"' in html
     data = client.get("/api/search?q=wheat&from=2020-03&to=2020-03").get_json()
-    assert data["total"] == 3 and data["facets"]["day"] == [{"value": "2020-03-15", "count": 3}]
+    assert data["total"] == 3 and data["facets"]["day"] == [
+        {"value": "2020-03-15", "label": "15 March 2020", "count": 3}
+    ]
     assert len(data["facets"]["month"]) == 12 and data["facets"]["year"] == [
-        {"value": "2020", "count": 30}
+        {"value": "2020", "label": "2020", "count": 30}
     ]
 
 

@@ -74,6 +74,9 @@ class FacetValue:
     toggles it (adds it to the facet's alternatives, or removes it)."""
 
     value: str
+    #: What a reader sees: the code's name where the archive gives one ("acq" is
+    #: "Mergers/Acquisitions"); the links keep the code.
+    label: str
     count: int
     chosen: bool
     href: str
@@ -89,7 +92,8 @@ def _facet_values(
     for c in page.facets.get(kind, []):
         on = c.value in chosen
         values = tuple(v for v in chosen if v != c.value) if on else (*chosen, c.value)
-        out.append(FacetValue(c.value, c.count, on, _link(params, **{kind: values or None})))
+        href = _link(params, **{kind: values or None})
+        out.append(FacetValue(c.value, c.name, c.count, on, href))
     shown = [v for i, v in enumerate(out) if i < FACET_SHOWN or v.chosen]
     return shown, [v for i, v in enumerate(out) if i >= FACET_SHOWN and not v.chosen]
 
@@ -295,6 +299,9 @@ def index() -> Any:
         tag_labels=TAG_LABELS,
         link=lambda **kw: _link(params, **kw),
         facet_values=lambda kind: _facet_values(page, params, kind),
+        label_of=lambda kind, value: next(
+            (c.name for c in page.facets.get(kind, []) if c.value == value), value
+        ),
         chosen_count=len(page.sections)
         + sum(map(len, page.tags.values()))
         + (1 if page.date_from or page.date_to else 0),
