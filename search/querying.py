@@ -44,7 +44,7 @@ from search.periods import UnreadableDate, in_words, read_period
 from search.query_text import Prepared, limit_problem, prepare
 from search.ranking import rank, score_all, scoring_terms, top_k
 from search.schema import WORD, ArticleSchema, news_analyzer, normalize_word
-from search.snippets import make_snippet, plain_snippet
+from search.snippets import lead, make_snippet, plain_snippet
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
 from search.wildcards import MAX_SCAN, expand, leading_wildcard
 
@@ -712,9 +712,10 @@ def search(
         f = snap.searcher.stored_fields(docnum)
         title = f.get("title", "")
         if term_set:
-            snippet = make_snippet(f.get("body", ""), term_set, fallback=f.get("standfirst", ""))
+            about = lead(f.get("standfirst") or "", f.get("body") or "")
+            snippet = make_snippet(f.get("body", ""), term_set, fallback=about)
         else:
-            snippet = plain_snippet(f.get("standfirst") or f.get("body", ""))
+            snippet = plain_snippet(lead(f.get("standfirst") or "", f.get("body") or ""))
         hits.append(
             Hit(
                 id=f["id"],

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from search.schema import WORD, normalize_word
 
-__all__ = ["highlight_text", "make_snippet", "plain_snippet"]
+__all__ = ["highlight_text", "lead", "make_snippet", "plain_snippet"]
 
 #: About how many characters of context a passage has.
 PASSAGE_CHARS = 110
@@ -131,6 +131,31 @@ def make_snippet(text: str, terms: frozenset[str], fallback: str = "") -> Markup
     # Two passages meet at one ellipsis, not two.
     out = Markup(" ").join(pieces)
     return Markup(str(out).replace(f"{ELLIPSIS} {ELLIPSIS}", f" {ELLIPSIS} "))
+
+
+#: A standfirst of fewer words that ends in no sentence is a dateline or a label
+#: ("LUXEMBOURG, Oct 20", "By Staff Writer"), not a summary of the story.
+MIN_STANDFIRST_WORDS = 8
+
+
+def _reads_as_text(text: str) -> bool:
+    words = text.split()
+    return len(words) >= MIN_STANDFIRST_WORDS or (
+        len(words) >= 3 and text.rstrip()[-1:] in ".!?\"'\u201d"
+    )
+
+
+def lead(standfirst: str, body: str) -> str:
+    """What an article is about, for a result with no words to mark (browsing): its
+    standfirst when that reads as text, else its body from the first paragraph that has
+    a few words (Reuters' standfirst is its dateline), else whatever there is."""
+    if _reads_as_text(standfirst):
+        return standfirst
+    paragraphs = body.split("\n")
+    for i, paragraph in enumerate(paragraphs):
+        if len(paragraph.split()) >= 3:
+            return "\n".join(paragraphs[i:])
+    return standfirst or body
 
 
 def plain_snippet(text: str, limit: int = 2 * PASSAGE_CHARS) -> Markup:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from search.querying import search
 from search.schema import WORD, normalize_word
-from search.snippets import _matches, highlight_text, plain_snippet
+from search.snippets import _matches, highlight_text, lead, plain_snippet
+from search.store import IndexStore
+from tests.conftest import needs_reuters
 
 
 def full_scan(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
@@ -48,3 +54,34 @@ def test_plain_snippet_cuts_at_a_word() -> None:
     out = str(plain_snippet(text))
     assert out.endswith("…") and len(out) <= 2 * 110 + 1
     assert out[:-1].endswith("word")
+
+
+@pytest.mark.parametrize(
+    ("standfirst", "body", "shown"),
+    [
+        # Reuters: the standfirst is the dateline; the story starts in the body.
+        ("LUXEMBOURG, Oct 20", "EC ministers backed a farm scheme.\n\nIt saves money.",
+         "EC ministers backed a farm scheme.\n\nIt saves money."),
+        ("By Staff Writer", "\n\nOK\n\nPrices rose sharply in Asia today.",
+         "Prices rose sharply in Asia today."),
+        # A standfirst that reads as text is the summary.
+        ("Markets react to the rate cut.", "Body.", "Markets react to the rate cut."),
+        ("Eight words or more make a summary here", "Body text.",
+         "Eight words or more make a summary here"),
+        ("", "", ""),
+        ("Dateline", "", "Dateline"),
+    ],
+)  # fmt: skip
+def test_a_result_without_words_to_mark_shows_the_story_not_its_dateline(
+    standfirst: str, body: str, shown: str
+) -> None:
+    assert lead(standfirst, body) == shown
+
+
+@needs_reuters
+def test_browsing_reuters_shows_stories_not_datelines(reuters_index: Path) -> None:
+    page = search("", index=IndexStore(reuters_index), per_page=50)
+    dateline = re.compile(r"^[A-Z][A-Za-z .,'-]+, [A-Z][a-z]{2} \d{1,2}$")
+    shown = [str(h.snippet) for h in page.hits]
+    assert not [s for s in shown if dateline.match(s)], shown[:5]
+    assert sum(len(s.split()) >= 8 for s in shown) >= 40
