@@ -111,6 +111,15 @@ def test_a_readers_path(server: Server, browser: object) -> None:
     page.wait_for_url(re.compile(r"/articles/w\d+"))
     assert page.locator("h1").inner_text() == title
     assert page.locator("article mark").count() >= 1
+    # The way back is at the top, to the very page of results, and the box keeps the query.
+    assert page.get_by_label("Search the archive").input_value() == "wheat"
+    back = page.locator("#back")
+    assert _box(back)["y"] < _box(page.locator("h1"))["y"]
+    page.locator("nav.matches a").first.click()
+    page.wait_for_url(re.compile(r"#p\d+$"))
+    back.click()
+    page.wait_for_url(re.compile(r"/\?q=wheat&from=2020-03-01&to=2020-03-31&page=2$"))
+    assert page.locator("[aria-current=page]").inner_text() == "2"
 
     page.goto(server.url + "/?q=wheet")
     assert _total(page) == 0

@@ -386,6 +386,38 @@ def test_article_page(client: FlaskClient) -> None:
     assert "Related articles" in html
 
 
+def test_an_article_found_by_a_search_leads_back_to_it(client: FlaskClient) -> None:
+    results = client.get("/?q=coffee&from=2022&sort=newest").get_data(as_text=True)
+    assert '<a href="/articles/a2?q=coffee&amp;from=2022&amp;sort=newest">' in results
+    html = client.get("/articles/a2?q=coffee&from=2022&sort=newest&page=1&evil=1").get_data(
+        as_text=True
+    )
+    top = html.split("<article")[0]
+    assert ('<a id="back" href="/?q=coffee&amp;from=2022&amp;sort=newest&amp;page=1">'
+            "← Back to results for “coffee”</a>") in top  # fmt: skip
+    assert 'id="q" name="q" type="search" value="coffee"' in html  # the box keeps the query
+    # Only the passages that match are offered, each linked from the top and to the next.
+    assert '1 passage matches:\n      <a href="#p1">1</a></nav>' in html
+    assert '<p id="p1" class="matched">Brazil <mark>coffee</mark> growers' in html
+    # An article reached without a search has no way back to offer.
+    assert 'id="back"' not in client.get("/articles/a2").get_data(as_text=True)
+
+
+def test_the_back_link_and_the_box_are_escaped(client: FlaskClient) -> None:
+    html = client.get('/articles/a1?q="><script>x</script>&section=<b>').get_data(as_text=True)
+    assert "<script>x" not in html and "<b>" not in html.split("<article")[0]
+    assert "%3Cscript%3E" in html and "&#34;&gt;&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_a_favicon(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"] == "/static/favicon.svg"
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.content_type.startswith("image/svg+xml")
+
+
 def test_page_errors(client: FlaskClient) -> None:
     r = client.get("/articles/nope")
     assert (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from search.documents import get_article
@@ -17,7 +17,7 @@ from search.query_text import MAX_QUERY_CHARS
 from search.querying import MATCH_MODES, MAX_RESULT_WINDOW, SORTS, SearchPage, search
 from web import store
 from web.feed import feed_args
-from web.params import search_params
+from web.params import search_params, search_state
 
 bp = Blueprint("pages", __name__)
 
@@ -318,9 +318,18 @@ def index() -> Any:
         result_window=MAX_RESULT_WINDOW,
         feed_url=url_for("feed.feed", **feed_args(args)),
         typed=request.args,
+        article_link=lambda article_id: url_for(
+            "pages.article", article_id=article_id, **search_state(args)
+        ),
         problems=problems,
         period_words=in_words(page.date_from, page.date_to),
     ), (400 if problems else 200)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """Browsers ask for /favicon.ico whatever the page says: the icon is an SVG."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/articles/<article_id>")
@@ -328,4 +337,13 @@ def article(article_id: str) -> Any:
     """One article, whole; the query it was found with is marked in it."""
     q = request.args.get("q", "")[:MAX_QUERY_CHARS]
     view = get_article(article_id, q, index=store(current_app))
-    return render_template("article.html", view=view, a=view.article, q=q)
+    state = search_state(request.args)
+    return render_template(
+        "article.html",
+        view=view,
+        a=view.article,
+        q=q,
+        params={"query": q},  # the search box keeps the query
+        back=url_for("pages.index", **state) if state else None,
+        matched=[i for i, p in enumerate(view.body_html) if "<mark>" in p],
+    )

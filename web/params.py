@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from search.errors import InvalidParameter
 from search.querying import MAX_TAG_VALUES, TAG_KINDS
 
-__all__ = ["search_params"]
+__all__ = ["SEARCH_PARAMS", "search_params", "search_state"]
 
 #: Longer parameter values are not dates, sections or tags. (The query's size is the
 #: engine's to judge: search.query_text.limit_problem.)
@@ -17,6 +17,17 @@ MAX_PARAM_CHARS = 2000
 #: A repeatable parameter given more often than this is refused before it is read (the
 #: engine then allows MAX_FILTER_VALUES distinct values).
 MAX_PARAM_VALUES = 200
+
+
+#: What a search is: the parameters an article's page carries back to its results.
+SEARCH_PARAMS = ("q", "match", "from", "to", "section", *TAG_KINDS, "story", "sort",
+                 "half_life", "page")  # fmt: skip
+
+
+def search_state(args: MultiDict[str, str]) -> dict[str, Any]:
+    """The search parameters of ``args`` (every value, none empty), for a link."""
+    out = {name: [v for v in args.getlist(name) if v] for name in SEARCH_PARAMS}
+    return {name: values for name, values in out.items() if values}
 
 
 def _text(args: MultiDict[str, str], name: str) -> str:
