@@ -187,3 +187,12 @@ def test_every_line_of_the_log_is_a_json_object(index: Path, tmp_path: Path) -> 
         assert any(g == "gunicorn.error" and str(m).startswith(start) for g, m in said), start
     assert ("gunicorn.error", "Shutting down: Master") in said
     assert [r["status"] for r in records if r["logger"] == "news_search.access"][-2:] == [200, 400]
+
+
+def test_a_revalidation_over_http_is_a_304_without_a_body(server: Server) -> None:
+    first = requests.get(server.url + "/api/search", params={"q": "taliban"}, timeout=10)
+    etag = first.headers["ETag"]
+    again = requests.get(server.url + "/api/search", params={"q": "taliban"},
+                         headers={"If-None-Match": etag}, timeout=10)  # fmt: skip
+    assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
+    assert again.headers["Access-Control-Allow-Origin"] == "*"

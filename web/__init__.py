@@ -49,16 +49,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     init_app(app)
 
-    from web import api, cors, errors, feed, logs, pages, security
+    from web import api, caching, cors, errors, feed, logs, pages, security
 
     logs.init_app(app)
     security.init_app(app)
     cors.init_app(app)
+    caching.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(feed.bp)
     errors.init_app(app)
+    _compress(app)
     return app
+
+
+def _compress(app: Flask) -> None:
+    """Compress JSON, HTML, the feed, CSS and SVG for clients that accept it (zstd,
+    brotli, gzip; bench/compression.py measures the cost). Registered last, so it runs
+    first after a view: the access line counts the bytes actually sent. Streamed
+    exports are sent as they are made (a proxy may compress them)."""
+    from flask_compress import Compress
+
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
+    Compress(app)
 
 
 def init_app(app: Flask) -> None:
