@@ -197,7 +197,7 @@ def test_openapi_document(client: FlaskClient) -> None:
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"] == "3.1.0"
     assert set(doc["paths"]) == {"/api/search", "/api/export", "/api/articles/{id}", "/api/health",
-                                 "/api/openapi.json"}  # fmt: skip
+                                 "/api/openapi.json", "/api/docs", "/feed"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
     assert names == ["q", "match", "from", "to", "section", "topic", "place", "person", "org", "exchange",
                      "facet_size", "story", "sort", "half_life", "page", "per_page"]  # fmt: skip
@@ -416,6 +416,21 @@ def test_a_favicon(client: FlaskClient) -> None:
     assert r.status_code == 301 and r.headers["Location"] == "/static/favicon.svg"
     svg = client.get("/static/favicon.svg")
     assert svg.status_code == 200 and svg.content_type.startswith("image/svg+xml")
+
+
+def test_the_api_docs_page_shows_every_endpoint_and_field(client: FlaskClient) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    r = client.get("/api/docs")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and r.content_type.startswith("text/html")
+    for path in doc["paths"]:
+        assert f"<code>GET {path}</code>" in html
+    for name, schema in doc["components"]["schemas"].items():
+        assert f'id="schema-{name}"' in html
+        for field in schema.get("properties", {}):
+            assert f"<code>{field}</code>" in html, (name, field)
+    assert "<script" not in html and not re.search(r'(src|href)="(https?:)?//', html)
+    assert '<a href="/api/docs">the JSON API</a>' in client.get("/").get_data(as_text=True)
 
 
 def test_page_errors(client: FlaskClient) -> None:

@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+)
 
 from search.documents import get_article
 from search.errors import InvalidParameter
 from search.export import check_format, export, export_lines
 from search.querying import search
 from web import store
+from web.api_docs import describe
 from web.links import public_base
 from web.openapi import openapi_document
 from web.params import search_params
@@ -96,6 +105,14 @@ def health() -> Any:
             "updated_at": snap.summary.get("updated_at"),
         }
     )
+
+
+@bp.get("/docs")
+def docs() -> Any:
+    """The API's documentation as a page (the OpenAPI document, rendered here)."""
+    doc = openapi_document(public_base())
+    endpoints, schemas = describe(doc)
+    return render_template("api_docs.html", doc=doc, endpoints=endpoints, schemas=schemas)
 
 
 @bp.get("/openapi.json")

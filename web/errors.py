@@ -48,7 +48,8 @@ def error_body(
 
 
 def _wants_json() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+    """The API and the feed are read by programs: their errors are the JSON envelope."""
+    return request.path in ("/api", "/feed") or request.path.startswith("/api/")
 
 
 def _respond(status: int, message: str, code: str | None = None) -> Response | tuple[Any, int]:

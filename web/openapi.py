@@ -241,6 +241,37 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                     },
                 }
             },
+            "/feed": {
+                "get": {
+                    "operationId": "feed",
+                    "summary": "An Atom feed of the 30 newest articles matching a search",
+                    "parameters": [
+                        p
+                        for p in search_params
+                        if p["name"] in ("q", "match", "from", "to", "section", *TAG_KINDS)
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Atom 1.0: one entry per article, newest first, "
+                            "its summary the snippet (escaped HTML).",
+                            "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+                        },
+                        **errors,
+                    },
+                }
+            },
+            "/api/docs": {
+                "get": {
+                    "operationId": "docs",
+                    "summary": "This document as a page to read",
+                    "responses": {
+                        "200": {
+                            "description": "HTML.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
             "/api/articles/{id}": {
                 "get": {
                     "operationId": "getArticle",
