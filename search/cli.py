@@ -41,7 +41,15 @@ from search.indexing import (
     update,
 )
 from search.parse_report import report_lines, report_paths
-from search.querying import MATCH_MODES, MAX_PER_PAGE, SORTS, TAG_KINDS, SearchPage, search
+from search.querying import (
+    MATCH_MODES,
+    MAX_PER_PAGE,
+    SORTS,
+    TAG_KINDS,
+    TAG_NAMES,
+    SearchPage,
+    search,
+)
 from search.stats import index_stats
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -158,15 +166,20 @@ def report_option(fn: F) -> F:
     )(fn)
 
 
+#: --tag places=iran or --tag place=iran: the field's name or the kind's.
+_TAG_KIND_OF = {**{k: k for k in TAG_KINDS}, **{name: k for k, name in TAG_NAMES.items()}}
+
+
 def _tag(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, list[str]]:
     tags: dict[str, list[str]] = {}
     for value in values:
         kind, sep, tag = value.partition("=")
-        if not sep or kind not in TAG_KINDS or not tag:
+        kind = _TAG_KIND_OF.get(kind, "")
+        if not sep or not kind or not tag:
             raise click.BadParameter(
-                f"{value!r} is not KIND=VALUE, KIND one of {', '.join(TAG_KINDS)}"
+                f"{value!r} is not KIND=VALUE, KIND one of {', '.join(TAG_NAMES.values())}"
             )
         tags.setdefault(kind, []).append(tag)
     return tags
@@ -196,9 +209,9 @@ def filter_options(fn: F) -> F:
             ),
             click.option(
                 "--tag", "tags", multiple=True, metavar="KIND=VALUE", callback=_tag,
-                help=f"Only articles with this metadata ({', '.join(TAG_KINDS)}), e.g. "
-                "topic=coffee; repeat it: values of one kind are alternatives "
-                "(place=iran --tag place=iraq), kinds all apply.",
+                help=f"Only articles with this metadata ({', '.join(TAG_NAMES.values())}), "
+                "e.g. topics=coffee; repeat it: values of one kind are alternatives "
+                "(places=iran --tag places=iraq), kinds all apply.",
             ),
             click.option(
                 "--sort", type=click.Choice(SORTS), default="relevance", show_default=True,

@@ -81,6 +81,8 @@ class ArticleView:
         d["more_like_this"] = [a.to_dict() for a in self.more_like_this]
         d["previous"] = self.previous.to_dict() if self.previous else None
         d["next"] = self.next.to_dict() if self.next else None
+        names = dict(TAG_FIELDS)  # keyed as the article's lists are: "topics"
+        d["labels"] = {names[kind]: dict(codes) for kind, codes in self.labels.items() if codes}
         return d
 
 

@@ -107,7 +107,9 @@ def export(
                 "standfirst": stored.get("standfirst") or "",
             }
             if body:
-                row["body"] = stored.get("body", "")
+                # Paragraphs, as in /api/articles and the JSON Lines input; CSV joins
+                # them with a blank line.
+                row["body"] = [p for p in (stored.get("body") or "").split("\n\n") if p]
             row["crawled"] = stored.get("crawled")
             row["reading_minutes"] = stored.get("reading_minutes")
             row["related"] = list(stored.get("related") or [])
@@ -168,6 +170,11 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def _cell(value: Any) -> Any:
+    """A list (the body's paragraphs) as one cell, paragraphs apart."""
+    return "\n\n".join(value) if isinstance(value, list) else value
+
+
 def _csv(result: Export) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(
@@ -175,7 +182,7 @@ def _csv(result: Export) -> Iterator[str]:
     )
     writer.writeheader()
     for row in result.rows:
-        writer.writerow({k: csv_cell(row.get(k)) for k in result.fields})
+        writer.writerow({k: csv_cell(_cell(row.get(k))) for k in result.fields})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -55,6 +55,7 @@ __all__ = [
     "MAX_RESULT_WINDOW",
     "SORTS",
     "TAG_KINDS",
+    "TAG_NAMES",
     "FacetCount",
     "Hit",
     "SearchPage",
@@ -84,6 +85,11 @@ MAX_EXPANSION = 64
 SEARCH_FIELDS = ("title", "standfirst", "body")
 #: The metadata facets (where the source has them: Reuters-21578 does), as filter names.
 TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
+#: Each metadata facet by the name of its field in an article ("place" -> "places"): the
+#: one name the JSON (facets, filters, articles, exports) and the URLs use. Its kind
+#: ("place") is accepted in parameters too.
+TAG_NAMES = dict(TAG_FIELDS)
+_KIND_OF = {**{kind: kind for kind in TAG_KINDS}, **{name: kind for kind, name in TAG_FIELDS}}
 TANGLED_OPERATORS_NOTE = "the query's operators could not be read together; its words were searched"
 #: Values listed per metadata facet by default (the most frequent among the matches);
 #: ``facet_size`` asks for up to MAX_FACET_SIZE.
@@ -218,11 +224,13 @@ class SearchPage:
                 "from": self.date_from.isoformat() if self.date_from else None,
                 "to": self.date_to.isoformat() if self.date_to else None,
                 "section": list(self.sections),
-                **{kind: list(self.tags.get(kind, ())) for kind in TAG_KINDS},
+                **{TAG_NAMES[kind]: list(self.tags.get(kind, ())) for kind in TAG_KINDS},
                 "story": self.story,
             },
             "results": [h.to_dict() for h in self.hits],
-            "facets": {k: [c.to_dict() for c in v] for k, v in self.facets.items()},
+            "facets": {
+                TAG_NAMES.get(k, k): [c.to_dict() for c in v] for k, v in self.facets.items()
+            },
             "suggestion": self.suggestion,
             "notes": list(self.notes),
         }
@@ -821,13 +829,15 @@ def filter_values(name: str, value: FilterValues) -> tuple[str, ...]:
 
 
 def _check_tags(tags: Mapping[str, FilterValues] | None) -> dict[str, tuple[str, ...]]:
-    out = {}
-    for kind, value in (tags or {}).items():
-        if kind not in TAG_KINDS:
-            raise InvalidParameter(kind, f"is not a metadata facet ({', '.join(TAG_KINDS)})")
-        values = filter_values(kind, value)
+    out: dict[str, tuple[str, ...]] = {}
+    for key, value in (tags or {}).items():
+        kind = _KIND_OF.get(key)
+        if kind is None:
+            names = ", ".join(TAG_NAMES.values())
+            raise InvalidParameter(key, f"is not a metadata facet ({names})")
+        values = filter_values(key, value)
         if values:
-            out[kind] = values
+            out[kind] = tuple(dict.fromkeys((*out.get(kind, ()), *values)))
     return out
 
 

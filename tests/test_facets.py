@@ -29,6 +29,7 @@ TOPICS = ["crude", "gold", "ship"]
 PEOPLE = [f"person-{i:02d}" for i in range(15)]  # more than the page shows at first
 WORDS = ["barrel", "output", "quota", "tanker", "refinery", "pipeline", "gulf", "embargo", "futures", "contract", "supply", "demand", "minister", "meeting", "pricing", "export", "import", "reserve", "field", "drilling", "storage", "freight", "cargo", "port", "strike", "surplus", "deficit", "index"]  # fmt: skip
 FIELDS = {"section": "section", "place": "places", "topic": "topics", "person": "people"}
+NAMES = {"section": "section", "place": "places", "topic": "topics", "person": "people"}
 CHOICES = {"section": SECTIONS, "place": PLACES, "topic": TOPICS, "person": PEOPLE}
 
 
@@ -95,10 +96,11 @@ def test_any_value_of_a_facet_and_every_facet(app: Flask, selection: dict[str, l
     assert data["total"] == len(want)
     assert sorted(h["id"] for h in data["results"]) == sorted(r["id"] for r in want)
     for kind in CHOICES:
-        assert data["filters"][kind] == selection.get(kind, [])
+        name = NAMES[kind]  # the JSON names a facet by its field: "places"
+        assert data["filters"][name] == selection.get(kind, [])
         # What this facet counts: every other facet's filter, not its own.
         base = _expected(selection, leave_out=kind)
-        counts = {c["value"]: c["count"] for c in data["facets"][kind]}
+        counts = {c["value"]: c["count"] for c in data["facets"][name]}
         for value in CHOICES[kind]:
             n = sum(_has(r, kind, [value]) for r in base)
             if n or value in selection.get(kind, []):
@@ -108,17 +110,20 @@ def test_any_value_of_a_facet_and_every_facet(app: Flask, selection: dict[str, l
 
 
 def test_a_chosen_value_is_listed_even_past_the_facet_size(client: FlaskClient) -> None:
-    everyone = client.get("/api/search?q=oil&facet_size=50").get_json()["facets"]["person"]
+    everyone = client.get("/api/search?q=oil&facet_size=50").get_json()["facets"]["people"]
     rarest = everyone[-1]["value"]
     data = client.get(f"/api/search?q=oil&facet_size=1&person={rarest}").get_json()
-    listed = [c["value"] for c in data["facets"]["person"]]
+    listed = [c["value"] for c in data["facets"]["people"]]
     assert listed[0] == everyone[0]["value"] and listed[-1] == rarest and len(listed) == 2
 
 
 def test_repeats_and_empty_values_are_ignored(client: FlaskClient) -> None:
     once = client.get("/api/search?q=oil&place=iran").get_json()
     again = client.get("/api/search?q=oil&place=iran&place=iran&place=&place=%20").get_json()
-    assert again["total"] == once["total"] and again["filters"]["place"] == ["iran"]
+    assert again["total"] == once["total"] and again["filters"]["places"] == ["iran"]
+    # The field's name and the kind's are one filter.
+    both = client.get("/api/search?q=oil&places=iran&place=iran&places=iraq").get_json()
+    assert both["filters"]["places"] == ["iran", "iraq"]
 
 
 @pytest.mark.parametrize(
@@ -137,19 +142,20 @@ def test_too_many_values_is_a_400(client: FlaskClient, query: str, message: str)
 
 
 def test_the_page_marks_chosen_values_and_toggles_them(client: FlaskClient) -> None:
-    html = client.get("/?q=oil&place=iran&place=iraq&topic=gold").get_data(as_text=True)
+    html = client.get("/?q=oil&places=iran&place=iraq&topic=gold").get_data(as_text=True)
     # Chosen values: marked, and their link removes only them.
-    assert ('<a class="facet-place" href="/?q=oil&amp;topic=gold&amp;place=iraq" '
+    assert ('<a class="facet-place" href="/?q=oil&amp;topics=gold&amp;places=iraq" '
             'aria-current="true" aria-label="iran (chosen; remove it)">✓ iran</a>') in html  # fmt: skip
     # Another value of the same facet is one more alternative.
     assert (
-        'href="/?q=oil&amp;topic=gold&amp;place=iran&amp;place=iraq&amp;place=usa">usa</a>' in html
+        'href="/?q=oil&amp;topics=gold&amp;places=iran&amp;places=iraq&amp;places=usa">usa</a>'
+        in html
     )
     # One chip per value, each removable alone.
     assert 'aria-label="Remove place: iraq"' in html and 'aria-label="Remove topic: gold"' in html
     # The form keeps every value when the query changes.
     for kind, value in (("place", "iran"), ("place", "iraq"), ("topic", "gold")):
-        assert f'<input type="hidden" name="{kind}" value="{value}">' in html
+        assert f'<input type="hidden" name="{NAMES[kind]}" value="{value}">' in html
     # Past the first ten values, the rest of a facet is behind "more…" (no script).
     html = client.get("/?q=oil").get_data(as_text=True)
     people = html.split('id="person-h"')[1].split("</nav>")[0]

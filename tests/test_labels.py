@@ -56,11 +56,11 @@ def test_a_sources_labels_name_its_codes(source: Path, tmp_path: Path) -> None:
     assert _names(index, "place") == {"ivory-coast": "Ivory Coast", "ghana": "ghana"}
     client: FlaskClient = create_app({"TESTING": True, "INDEX": str(index)}).test_client()
     data = client.get("/api/search?q=cocoa&topic=acq").get_json()
-    assert data["filters"]["topic"] == ["acq"]
-    assert {"value": "acq", "label": "Mergers/Acquisitions", "count": 1} in data["facets"]["topic"]
+    assert data["filters"]["topics"] == ["acq"]
+    assert {"value": "acq", "label": "Mergers/Acquisitions", "count": 1} in data["facets"]["topics"]
     html = client.get("/?q=cocoa&topic=acq").get_data(as_text=True)
     # The name is shown (escaped), the code stays in the link and the filter.
-    assert ('href="/?q=cocoa&amp;topic=acq&amp;topic=cocoa" title="cocoa">'
+    assert ('href="/?q=cocoa&amp;topics=acq&amp;topics=cocoa" title="cocoa">'
             "&lt;b&gt;Cocoa&lt;/b&gt; &amp; beans</a>") in html  # fmt: skip
     assert "Topic: Mergers/Acquisitions <a" in html
     assert "<b>Cocoa</b>" not in html and "\x07" not in html
@@ -129,5 +129,5 @@ def test_the_article_page_names_its_codes(source: Path, tmp_path: Path) -> None:
     build([source], index)
     client: FlaskClient = create_app({"TESTING": True, "INDEX": str(index)}).test_client()
     html = client.get("/articles/a1").get_data(as_text=True)
-    assert '<a href="/?topic=acq">Mergers/Acquisitions</a>' in html
-    assert '<a href="/?place=ivory-coast">Ivory Coast</a>' in html
+    assert '<a href="/?topics=acq">Mergers/Acquisitions</a>' in html
+    assert '<a href="/?places=ivory-coast">Ivory Coast</a>' in html

@@ -48,7 +48,7 @@ def test_facets_count_every_match_and_filter(index_dir: Path) -> None:
     narrowed = search("coffee", tags={"place": "colombia"}, index=store)
     assert [h.id for h in narrowed.hits] == ["c1"] and narrowed.tags == {"place": ("colombia",)}
     both = search("", tags={"topic": "coffee", "place": "brazil"}, index=store)
-    assert both.total == 2 and both.to_dict()["filters"]["topic"] == ["coffee"]
+    assert both.total == 2 and both.to_dict()["filters"]["topics"] == ["coffee"]
     assert search("", tags={"topic": "nosuch"}, index=store).total == 0
     with pytest.raises(InvalidParameter, match="colour: is not a metadata facet"):
         search("", tags={"colour": "red"}, index=store)
@@ -56,18 +56,18 @@ def test_facets_count_every_match_and_filter(index_dir: Path) -> None:
 
 def test_api_and_page_offer_the_facets(client: FlaskClient) -> None:
     data = client.get("/api/search?q=coffee&place=brazil").get_json()
-    assert data["total"] == 2 and data["filters"]["place"] == ["brazil"]
-    assert data["facets"]["topic"] == [{"value": "coffee", "label": "coffee", "count": 2}]
+    assert data["total"] == 2 and data["filters"]["places"] == ["brazil"]
+    assert data["facets"]["topics"] == [{"value": "coffee", "label": "coffee", "count": 2}]
     html = client.get("/?q=coffee").get_data(as_text=True)
     assert '<h2 id="place-h">Places</h2>' in html
-    assert 'class="facet-place" href="/?q=coffee&amp;place=colombia">colombia</a>' in html
+    assert 'class="facet-place" href="/?q=coffee&amp;places=colombia">colombia</a>' in html
     html = client.get("/?q=coffee&place=colombia").get_data(as_text=True)
     assert 'Place: colombia <a href="/?q=coffee" aria-label="Remove place: colombia">' in html
-    assert '<input type="hidden" name="place" value="colombia">' in html
+    assert '<input type="hidden" name="places" value="colombia">' in html
     article = client.get("/api/articles/c1").get_json()
     assert article["places"] == ["brazil", "colombia"] and article["orgs"] == ["ico-coffee"]
     page = client.get("/articles/c1").get_data(as_text=True)
-    assert '<a href="/?place=colombia">colombia</a>' in page
+    assert '<a href="/?places=colombia">colombia</a>' in page
     hostile = client.get("/?q=zebra").get_data(as_text=True)
     assert "<script>alert" not in hostile and "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
     assert_error(client.get("/api/search?topic=" + "x" * 2001), 400, "invalid_parameter")

@@ -6,6 +6,7 @@ import calendar
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -199,8 +200,63 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert set(doc["paths"]) == {"/api/search", "/api/export", "/api/articles/{id}", "/api/health",
                                  "/api/openapi.json", "/api/docs", "/feed"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
-    assert names == ["q", "match", "from", "to", "section", "topic", "place", "person", "org", "exchange",
-                     "facet_size", "story", "sort", "half_life", "page", "per_page"]  # fmt: skip
+    assert names == ["q", "match", "from", "to", "section", "topics", "places", "people", "orgs",
+                     "exchanges", "facet_size", "story", "sort", "half_life", "page",
+                     "per_page"]  # fmt: skip
+
+
+def _undescribed(prefix: str, schema: dict[str, Any]) -> list[str]:
+    out = []
+    for name, sub in (schema.get("properties") or {}).items():
+        if not sub.get("description"):
+            out.append(f"{prefix}.{name}")
+        out += _undescribed(f"{prefix}.{name}", sub)
+    return out
+
+
+def _keys_missing(
+    value: Any, schema: dict[str, Any], schemas: dict[str, Any], at: str
+) -> list[str]:
+    """Keys of a served JSON value that its schema does not list."""
+    if "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+    if isinstance(value, list):
+        items = schema.get("items") or {}
+        return [m for v in value for m in _keys_missing(v, items, schemas, at + "[]")]
+    if not isinstance(value, dict) or "properties" not in schema:
+        return []
+    out = []
+    for key, v in value.items():
+        if key not in schema["properties"]:
+            out.append(f"{at}.{key}")
+        else:
+            out += _keys_missing(v, schema["properties"][key], schemas, f"{at}.{key}")
+    return out
+
+
+def test_the_document_describes_every_field_of_every_answer(client: FlaskClient) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    assert [f for name, s in schemas.items() for f in _undescribed(name, s)] == []
+    served = {
+        "SearchPage": client.get("/api/search?q=coffee&from=2023-02&to=2023-02").get_json(),
+        "Article": client.get("/api/articles/a2").get_json(),
+        "Health": client.get("/api/health").get_json(),
+        "Error": client.get("/api/search?page=0").get_json(),
+    }
+    for name, value in served.items():
+        assert _keys_missing(value, schemas[name], schemas, name) == []
+    # One shape for one thing: an article's body is its paragraphs, in the API and in the
+    # export; metadata is named by the article's fields (topics, places...) everywhere.
+    export = json.loads(
+        client.get("/api/export?q=coffee&format=jsonl&body=true").data.split(b"\n")[0]
+    )
+    article = client.get(f"/api/articles/{export['id']}").get_json()
+    assert isinstance(article["body"], list) and export["body"] == article["body"]
+    tag_fields = {"topics", "places", "people", "orgs", "exchanges"}
+    assert tag_fields <= set(article) and tag_fields <= set(export)
+    assert tag_fields <= set(served["SearchPage"]["facets"])
+    assert tag_fields <= set(served["SearchPage"]["filters"])
 
 
 def test_api_json_equals_cli_json(client: FlaskClient, index_dir: Path) -> None:

@@ -23,7 +23,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search.querying import TAG_KINDS, SearchPage, search
+from search.querying import TAG_KINDS, TAG_NAMES, SearchPage, search
 from web import store
 from web.links import public_base
 from web.params import search_params
@@ -32,7 +32,7 @@ bp = Blueprint("feed", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
 #: The search parameters a feed keeps (it is always newest first).
-FEED_PARAMS = ("q", "match", "from", "to", "section", *TAG_KINDS)
+FEED_PARAMS = ("q", "match", "from", "to", "section", *TAG_NAMES.values(), *TAG_KINDS)
 #: Entries in a feed (a reader polls it; the newest are what it needs).
 FEED_ENTRIES = 30
 

@@ -17,7 +17,7 @@ from search.querying import (
     MAX_RESULT_WINDOW,
     MAX_TAG_VALUES,
     SORTS,
-    TAG_KINDS,
+    TAG_NAMES,
 )
 
 __all__ = ["openapi_document"]
@@ -74,8 +74,16 @@ FACET_LIST = {
     "type": "array",
     "items": {
         "type": "object",
-        "required": ["value", "count"],
-        "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 0}},
+        "required": ["value", "label", "count"],
+        "properties": {
+            "value": {"type": "string", "description": "The value, as filters take it."},
+            "label": {
+                "type": "string",
+                "description": "What a reader sees: the code's name where the archive "
+                "gives one, a date in words (March 1987), else the value.",
+            },
+            "count": {"type": "integer", "minimum": 0, "description": "Matching articles."},
+        },
     },
 }
 ORIGINAL_URL = {
@@ -94,6 +102,91 @@ LINK = {
         "url": {"type": "string"},
     },
 }
+
+
+#: What each field of each schema means ("schema.field"; "schema.field.sub" inside an
+#: object). Every field has one: tests/test_web.py checks.
+FIELD_DESCRIPTIONS = {
+    "Error.error": "The one envelope of every error.",
+    "Error.error.status": "The HTTP status, again.",
+    "Error.error.code": "What went wrong, for a program: invalid_parameter, "
+    "query_too_costly, not_found, method_not_allowed, index_unavailable, search_timeout.",
+    "Error.error.message": "What went wrong, for a person: one line saying which "
+    "parameter and why.",
+    "Hit.id": "The article's id (its page is url, its JSON /api/articles/{id}).",
+    "Hit.title": "The headline.",
+    "Hit.published": "The day it was published.",
+    "Hit.section": "Its section, where the source has one (else empty).",
+    "Hit.source": "Who published it, where known (else empty).",
+    "Hit.score": "BM25F relevance (times the age decay for sort=recent); null for date sorts.",
+    "SearchPage.query": "The query as given.",
+    "SearchPage.page": "This page's number, from 1.",
+    "SearchPage.per_page": "Results per page.",
+    "SearchPage.took_ms": "How long the search took here.",
+    "SearchPage.match": "How the bare words combined: all or any.",
+    "SearchPage.collapsed": "Matching articles shown as versions of another hit.",
+    "SearchPage.sort": "The order of the results.",
+    "SearchPage.half_life": "For sort=recent, the half-life in days; else null.",
+    "SearchPage.filters": "The filters in force, as read: dates as ISO days, every "
+    "other filter as the list of its values (empty when not used).",
+    "SearchPage.filters.from": "The first day included (null: no limit).",
+    "SearchPage.filters.to": "The last day included (null: no limit).",
+    "SearchPage.filters.section": "Sections: an article in any of them matches.",
+    "SearchPage.filters.story": "The story whose versions are listed, or null.",
+    "SearchPage.results": "This page's hits.",
+    "SearchPage.facets": "Counts over every match (not just this page): a facet with "
+    "values chosen is counted without its own filter. Each value has its label.",
+    "SearchPage.facets.year": "Every year, counted without the date filter.",
+    "SearchPage.facets.month": "The months of the years the date filter touches.",
+    "SearchPage.facets.section": "Sections, largest first.",
+    "SearchPage.suggestion": "A corrected query, when some words look misspelt; else null.",
+    "SearchPage.notes": "How the query was read: what was ignored or reinterpreted.",
+    "Article.id": "The article's id.",
+    "Article.title": "The headline.",
+    "Article.published": "The day it was published.",
+    "Article.crawled": "The day it was scraped, where the page says.",
+    "Article.reading_minutes": "The page's own reading time, where it gives one.",
+    "Article.standfirst": "The summary under the headline (Reuters: the dateline).",
+    "Article.body": "The text, a string per paragraph (as in the JSON Lines export).",
+    "Article.section": "Its section, where the source has one.",
+    "Article.source": "Who published it, where known.",
+    "Article.related": "Headlines the page linked as related (ALSO READ).",
+    "Article.previous_title": "The previous story's headline, as the page gave it.",
+    "Article.next_title": "The next story's headline, as the page gave it.",
+    "Article.content_hash": "A hash of the text: the same article scraped twice has one.",
+    "Article.more_like_this": "Articles about the same things, best first.",
+    "Article.previous": "The previous story, when it is in the archive.",
+    "Article.next": "The next story, when it is in the archive.",
+    "Article.labels": "Names of its metadata codes where the archive gives them: "
+    '{"topics": {"acq": "Mergers/Acquisitions"}}.',
+    "Health.ok": "True: the index can be read.",
+    "Health.articles": "How many articles it holds.",
+    "Health.generation": "The live build (changes with every build and update).",
+    "Health.toc_generation": "The live table of contents (changes with every update).",
+    "Health.built_at": "When it was built (UTC).",
+    "Health.updated_at": "When it was last updated (UTC), or null.",
+    **{f"SearchPage.filters.{name}": f"Values of {name}: an article with any of them matches."
+       for name in TAG_NAMES.values()},
+    **{f"SearchPage.facets.{name}": f"The most frequent {name} (facet_size of them), and "
+       "every chosen one." for name in TAG_NAMES.values()},
+    **{f"Article.{name}": f"Its {name} (metadata codes; labels names them)."
+       for name in TAG_NAMES.values()},
+}  # fmt: skip
+
+
+def _describe(schemas: dict[str, Any]) -> None:
+    """Give every field its description from FIELD_DESCRIPTIONS (one already written
+    in the schema stays)."""
+
+    def walk(prefix: str, schema: dict[str, Any]) -> None:
+        for name, sub in (schema.get("properties") or {}).items():
+            key = f"{prefix}.{name}"
+            if "description" not in sub and key in FIELD_DESCRIPTIONS:
+                schema["properties"][name] = {**sub, "description": FIELD_DESCRIPTIONS[key]}
+            walk(key, sub)
+
+    for name, schema in schemas.items():
+        walk(name, schema)
 
 
 def openapi_document(server: str = "") -> dict[str, Any]:
@@ -127,13 +220,13 @@ def openapi_document(server: str = "") -> dict[str, Any]:
         ),
         *(
             _param(
-                kind,
+                name,
                 _REPEATED,
-                f"Only articles with this {kind} (metadata facets, where the source has "
-                "them: Reuters-21578's topics, places, people, orgs and exchanges). Repeat "
-                f"it for any of several ({kind}=a&{kind}=b); different facets all apply.",
+                f"Only articles with this value in their {name} (metadata facets, where the "
+                "source has them: Reuters-21578's). Repeat it for any of several "
+                f"({name}=a&{name}=b); different facets all apply. `{kind}=` is the same.",
             )
-            for kind in TAG_KINDS
+            for kind, name in TAG_NAMES.items()
         ),
         _param(
             "facet_size",
@@ -186,7 +279,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
             "ran past its deadline (code `search_timeout`, with `Retry-After`)."
         ),
     }
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "news-search API",
@@ -248,7 +341,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                     "parameters": [
                         p
                         for p in search_params
-                        if p["name"] in ("q", "match", "from", "to", "section", *TAG_KINDS)
+                        if p["name"] in ("q", "match", "from", "to", "section", *TAG_NAMES.values())
                     ],
                     "responses": {
                         "200": {
@@ -418,7 +511,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                                 "from": {"type": ["string", "null"]},
                                 "to": {"type": ["string", "null"]},
                                 "section": FILTER_LIST,
-                                **{kind: FILTER_LIST for kind in TAG_KINDS},
+                                **{name: FILTER_LIST for name in TAG_NAMES.values()},
                                 "story": {"type": ["string", "null"]},
                             },
                         },
@@ -435,7 +528,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                                     "lies within (empty unless it lies within one).",
                                 },
                                 "section": FACET_LIST,
-                                **{kind: FACET_LIST for kind in TAG_KINDS},
+                                **{name: FACET_LIST for name in TAG_NAMES.values()},
                             },
                         },
                         "suggestion": {"type": ["string", "null"]},
@@ -464,6 +557,17 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "more_like_this": {"type": "array", "items": LINK},
                         "previous": {"oneOf": [LINK, {"type": "null"}]},
                         "next": {"oneOf": [LINK, {"type": "null"}]},
+                        **{
+                            name: {"type": "array", "items": {"type": "string"}}
+                            for name in TAG_NAMES.values()
+                        },
+                        "labels": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "object",
+                                "additionalProperties": {"type": "string"},
+                            },
+                        },
                     },
                 },
                 "Health": {
@@ -481,3 +585,5 @@ def openapi_document(server: str = "") -> dict[str, Any]:
             }
         },
     }
+    _describe(doc["components"]["schemas"])
+    return doc

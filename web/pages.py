@@ -14,7 +14,14 @@ from search.documents import get_article
 from search.errors import InvalidParameter
 from search.periods import in_words
 from search.query_text import MAX_QUERY_CHARS
-from search.querying import MATCH_MODES, MAX_RESULT_WINDOW, SORTS, SearchPage, search
+from search.querying import (
+    MATCH_MODES,
+    MAX_RESULT_WINDOW,
+    SORTS,
+    TAG_NAMES,
+    SearchPage,
+    search,
+)
 from web import store
 from web.feed import feed_args
 from web.params import search_params, search_state
@@ -48,10 +55,11 @@ def _link(params: dict[str, Any], **changes: Any) -> str:
         "section": params.get("section") or None,
         "sort": params.get("sort") if params.get("sort") != "relevance" else None,
         "half_life": params.get("half_life") if params.get("sort") == "recent" else None,
-        **params.get("tags", {}),
+        **{TAG_NAMES[kind]: values for kind, values in params.get("tags", {}).items()},
         "story": params.get("story"),
     }
-    args.update(changes)
+    # A facet is changed by its kind ("place"); the URL names it as the JSON does.
+    args.update({TAG_NAMES.get(k, k): v for k, v in changes.items()})
     # Defaults are left out, and a half-life only goes with the order that uses it.
     if args.get("sort") == "relevance":
         args["sort"] = None
@@ -297,6 +305,7 @@ def index() -> Any:
         match_modes=MATCH_MODES,
         match_labels=MATCH_LABELS,
         tag_labels=TAG_LABELS,
+        tag_names=TAG_NAMES,
         link=lambda **kw: _link(params, **kw),
         facet_values=lambda kind: _facet_values(page, params, kind),
         label_of=lambda kind, value: next(
@@ -344,6 +353,7 @@ def article(article_id: str) -> Any:
         a=view.article,
         q=q,
         params={"query": q},  # the search box keeps the query
+        tag_names=TAG_NAMES,
         back=url_for("pages.index", **state) if state else None,
         matched=[i for i, p in enumerate(view.body_html) if "<mark>" in p],
     )

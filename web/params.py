@@ -7,7 +7,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from search.errors import InvalidParameter
-from search.querying import MAX_TAG_VALUES, TAG_KINDS
+from search.querying import MAX_TAG_VALUES, TAG_KINDS, TAG_NAMES
 
 __all__ = ["SEARCH_PARAMS", "search_params", "search_state"]
 
@@ -20,7 +20,8 @@ MAX_PARAM_VALUES = 200
 
 
 #: What a search is: the parameters an article's page carries back to its results.
-SEARCH_PARAMS = ("q", "match", "from", "to", "section", *TAG_KINDS, "story", "sort",
+SEARCH_PARAMS = ("q", "match", "from", "to", "section", *TAG_NAMES.values(), *TAG_KINDS,
+                 "story", "sort",
                  "half_life", "page")  # fmt: skip
 
 
@@ -71,10 +72,21 @@ def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, An
         "page": _whole(args, "page", 1),
         "per_page": _whole(args, "per_page", per_page),
         "half_life": _number(args, "half_life"),
-        "tags": {kind: _texts(args, kind) for kind in TAG_KINDS if _texts(args, kind)},
+        "tags": _tags(args),
         "story": _text(args, "story") or None,
         "facet_size": _whole(args, "facet_size", MAX_TAG_VALUES),
     }
+
+
+def _tags(args: MultiDict[str, str]) -> dict[str, tuple[str, ...]]:
+    """The metadata filters: ``places=iran`` (the field's name) or ``place=iran`` (its
+    kind's) are the same filter."""
+    out = {}
+    for kind in TAG_KINDS:
+        values = _texts(args, TAG_NAMES[kind]) + _texts(args, kind)
+        if values:
+            out[kind] = values
+    return out
 
 
 def _number(args: MultiDict[str, str], name: str) -> float | None:
