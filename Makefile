@@ -6,15 +6,23 @@ INDEX  ?= index
 PORT   ?= 8000
 EXAMPLES := examples/articles
 
-.PHONY: setup index run test lint chromium nginx clean
+.PHONY: setup test-setup index run test lint chromium nginx clean
 
+## Serving needs the package and its dependencies only; the tests and benchmarks add
+## their extras (pytest, Playwright, Schemathesis, ruff, mypy, the peer engines).
 $(BIN)/news-search: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-extras: $(BIN)/news-search
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
 setup: $(BIN)/news-search
+
+test-setup: $(VENV)/.test-extras
 
 ## The index: built from the example articles if there is none yet.
 index: setup
@@ -42,7 +50,7 @@ nginx:
 	    echo "nginx is not installed (sudo apt-get install nginx): the nginx test will skip"; \
 	  fi; }
 
-lint: setup
+lint: test-setup
 	$(BIN)/ruff check search web tests bench
 	$(BIN)/ruff format --check search web tests bench
 	$(BIN)/mypy

@@ -37,6 +37,10 @@ def test_installed_package_serves_pages_and_static_files(tmp_path: Path) -> None
         assert css.status_code == 200 and "mark {" in css.text
         article = requests.get(server.url + f"/articles/{SEED.stem}", timeout=10)
         assert article.status_code == 200 and "Asian Lite News" in article.text
+        docs = requests.get(server.url + "/api/docs", timeout=10)
+        assert docs.status_code == 200 and "GET /api/search" in docs.text
+        icon = requests.get(server.url + "/favicon.ico", timeout=10)
+        assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/svg")
     finally:
         assert server.stop() == 0
     installed = subprocess.run(
@@ -44,3 +48,7 @@ def test_installed_package_serves_pages_and_static_files(tmp_path: Path) -> None
         capture_output=True, text=True, cwd=tmp_path, check=True,
     )  # fmt: skip
     assert str(venv) in installed.stdout
+    # Serving installs no test or benchmark tools (make run installs just this).
+    extras = subprocess.run([str(venv / "bin" / "python"), "-c", "import pytest"],
+                            capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert extras.returncode != 0
