@@ -33,6 +33,7 @@ __all__ = [
     "csv_cell",
     "export",
     "export_lines",
+    "json_line",
 ]
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -151,9 +152,15 @@ def export_lines(result: Export, fmt: str) -> Iterator[str]:
 _RAW_LINE_ENDS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
+def json_line(value: Any) -> str:
+    """``value`` as JSON on one line for any reader (no raw U+0085, U+2028, U+2029),
+    without the newline: a JSON Lines row, a log line."""
+    return json.dumps(value, ensure_ascii=False, default=str).translate(_RAW_LINE_ENDS)
+
+
 def _jsonl(result: Export) -> Iterator[str]:
     for row in result.rows:
-        yield json.dumps(row, ensure_ascii=False).translate(_RAW_LINE_ENDS) + "\n"
+        yield json_line(row) + "\n"
 
 
 #: A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV

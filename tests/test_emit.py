@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
@@ -31,6 +32,7 @@ from search.readers.pages import parse_page
 from tests.conftest import cli, index_from_records
 from web import create_app
 from web.feed import xml_text
+from web.logs import JsonFormatter
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SURROGATES = range(0xD800, 0xE000)
@@ -371,3 +373,17 @@ def test_no_decoded_page_holds_a_surrogate(data: bytes) -> None:
         for value in vars(result).values():
             texts = value if isinstance(value, tuple) else (value,)
             assert not any(isinstance(t, str) and _has_surrogate(t) for t in texts)
+
+
+@given(st.text())
+@example("\x85").via("found by Schemathesis in a path")
+@example("a\u2028b\u2029c")
+def test_a_log_line_is_one_line_for_any_text(text: str) -> None:
+    """Paths and queries go into the log as they came: U+0085 or U+2028 in one split the
+    JSON line for a reader using str.splitlines() (Schemathesis found it)."""
+    record = logging.LogRecord("news_search.access", logging.INFO, __file__, 1, text, None, None)
+    record.fields = {"path": "/api/articles/" + text}
+    line = JsonFormatter().format(record)
+    assert len(line.splitlines()) == 1
+    data = json.loads(line)
+    assert data.get("message", "") == text and data["path"] == "/api/articles/" + text

@@ -8,7 +8,6 @@ line, so a user's report of an error leads to its traceback in the log.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -19,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+
+from search.export import json_line
 
 __all__ = ["JsonFormatter", "configure_logging", "init_app", "request_id"]
 
@@ -57,7 +58,9 @@ class JsonFormatter(logging.Formatter):
             data.update(fields)
         if record.exc_info:
             data["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        # One line for any reader: a path or query may hold U+0085 or U+2028, which
+        # JSON leaves raw and str.splitlines() splits on.
+        return json_line(data)
 
 
 def configure_logging(level: int = logging.INFO) -> None:
