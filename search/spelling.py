@@ -79,6 +79,10 @@ class Lexicon:
             self._map = entries
             return entries
 
+    def load(self) -> None:
+        """Read the lexicon now rather than at its first lookup."""
+        self._load()
+
     def doc_frequency(self, word: str) -> int:
         return int(sum(self._reader.doc_frequency(f, word) for f in _FIELDS))
 

@@ -197,3 +197,17 @@ def test_a_revalidation_over_http_is_a_304_without_a_body(server: Server) -> Non
                          headers={"If-None-Match": etag}, timeout=10)  # fmt: skip
     assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
     assert again.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_worker_reads_the_index_and_lexicon_before_its_first_request(server: Server) -> None:
+    """The first "did you mean" on a worker took 0.55-0.72 s (the lexicon's first read);
+    each worker now reads it as it boots, before it accepts (bench/README.md)."""
+    requests.get(server.url + "/api/search", params={"q": "talibam"}, timeout=10)
+    text = server.log.read_text()
+    whole = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]  # being written
+    records = [json.loads(line) for line in whole]
+    warmed = [r for r in records if r.get("event") == "warmed"]
+    assert len(warmed) == 2 and all(r["generation"].startswith("gen-") for r in warmed)
+    for w in warmed:  # each worker said so before it answered anything
+        first = next(r for r in records if r.get("event") == "request" and r["pid"] == w["pid"])
+        assert records.index(w) < records.index(first)

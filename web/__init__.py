@@ -5,17 +5,21 @@ Both call the engine's one ``search()``; nothing here knows how the index works.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, request
 
 from search import budget
+from search.errors import NewsSearchError
 from search.store import IndexStore, default_location, open_store
 from web.turns import BODY_IN_MEMORY
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "store", "warm"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -93,6 +97,22 @@ def init_app(app: Flask) -> None:
         # app; a streamed one (an export) is read a step per turn (web/turns.py).
         request.environ[BODY_IN_MEMORY] = not response.is_streamed
         return response
+
+
+def warm(app: Flask) -> None:
+    """Read the index and its lexicon now (a served worker does before it accepts
+    connections), so that no reader waits for them. An index that cannot be read is
+    left for the first request to report."""
+    started = time.perf_counter()
+    with contextlib.suppress(NewsSearchError):
+        snap = store(app).snapshot()
+        if snap.lexicon is not None:
+            snap.lexicon.load()
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        logging.getLogger("news_search.web").info(
+            "index and lexicon read before the first request",
+            extra={"event": "warmed", "fields": {"generation": snap.generation, "ms": ms}},
+        )
 
 
 def store(app: Flask) -> IndexStore:

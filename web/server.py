@@ -38,6 +38,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from search import budget
 from search.errors import NewsSearchError
+from web import warm
 from web.errors import error_body
 from web.logs import JsonFormatter
 from web.turns import BODY_IN_MEMORY, Turn, Turns
@@ -409,6 +410,9 @@ class _Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> OneAtATime:
+        # In each worker, after the fork and before it accepts a connection: the index
+        # and its lexicon ("did you mean", word~) are read now, not by the first reader.
+        warm(self.application)
         return OneAtATime(self.application)
 
 
