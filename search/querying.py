@@ -90,6 +90,7 @@ TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
 #: ("place") is accepted in parameters too.
 TAG_NAMES = dict(TAG_FIELDS)
 _KIND_OF = {**{kind: kind for kind in TAG_KINDS}, **{name: kind for kind, name in TAG_FIELDS}}
+RELAXED_NOTE = "no article has all of these words: these have some of them"
 TANGLED_OPERATORS_NOTE = "the query's operators could not be read together; its words were searched"
 #: Values listed per metadata facet by default (the most frequent among the matches);
 #: ``facet_size`` asks for up to MAX_FACET_SIZE.
@@ -188,6 +189,8 @@ class SearchPage:
     story: str | None = None
     #: How the query's bare words combined (one of MATCH_MODES).
     match: str = "all"
+    #: Whether ``match`` is "any" because no article had all the words (``relax``).
+    relaxed: bool = False
 
     @property
     def stories(self) -> int:
@@ -220,6 +223,7 @@ class SearchPage:
             "sort": self.sort,
             "half_life": self.half_life,
             "match": self.match,
+            "relaxed": self.relaxed,
             "filters": {
                 "from": self.date_from.isoformat() if self.date_from else None,
                 "to": self.date_to.isoformat() if self.date_to else None,
@@ -674,6 +678,7 @@ def search(
     half_life: float | None = None,
     match: str = "all",
     facet_size: int = MAX_TAG_VALUES,
+    relax: bool = False,
     index: IndexStore | str | Path | None = None,
 ) -> SearchPage:
     """Search the archive.
@@ -689,7 +694,9 @@ def search(
     defaults to :data:`HALF_LIFE_DAYS`). ``section`` and each of ``tags`` take one value
     or several: an article with any of them matches, and it must match every filter
     given. ``facet_size`` is how many values of each metadata facet are counted.
-    Bad parameters raise :class:`InvalidParameter`.
+    With ``relax``, a query of several words of which no article has all finds the
+    articles with any of them instead, says so in a note and in ``relaxed`` (as news
+    sites do). Bad parameters raise :class:`InvalidParameter`.
     """
     started = time.perf_counter()
     _check_params(sort, page, per_page)
@@ -699,6 +706,15 @@ def search(
         query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,
         match=match, index=index,
     )  # fmt: skip
+    relaxed = False
+    if relax and match == "all" and not m.ids and len(set(m.prepared.plain_words)) > 1:
+        some = find_matches(
+            query, date_from, date_to, section, tags=tags, story=story,
+            half_life=half_life, match="any", index=index,
+        )  # fmt: skip
+        if some.ids:
+            m, match, relaxed = some, "any", True
+            m.notes.insert(0, RELAXED_NOTE)
     snap, q, ids, notes, lo, hi = m.snap, m.query, m.ids, m.notes, m.date_from, m.date_to
     total = len(ids)
     facets = _facets(ids, snap, m, facet_size)
@@ -762,6 +778,7 @@ def search(
         collapsed=sum(n - 1 for n in versions.values()),
         story=story or None,
         match=match,
+        relaxed=relaxed,
     )
 
 

@@ -202,7 +202,9 @@ def test_on_a_wide_screen_filters_are_a_column_beside_the_results(
 def test_a_reader_asks_for_any_of_the_words(server: Server, browser: object) -> None:
     page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
     page.goto(server.url + "/?q=zebra+wheat")
-    assert _total(page) == 0
+    # No article has both: those with either are shown, with a note saying so.
+    assert _total(page) == 41
+    assert page.locator(".notes li", has_text="no article has all of these words").is_visible()
     page.locator("summary", has_text="Words and dates").click()
     page.get_by_label("Words").select_option("any")
     page.get_by_label("Search the archive").press("Enter")

@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from search.indexing import build
+from search.querying import RELAXED_NOTE
 from tests.conftest import assert_error, index_from_records
 from web import create_app
 from web.errors import error_body
@@ -201,7 +202,7 @@ def test_openapi_document(client: FlaskClient) -> None:
                                  "/api/openapi.json", "/api/docs", "/feed"}  # fmt: skip
     names = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
     assert names == ["q", "match", "from", "to", "section", "topics", "places", "people", "orgs",
-                     "exchanges", "facet_size", "story", "sort", "half_life", "page",
+                     "exchanges", "relax", "facet_size", "story", "sort", "half_life", "page",
                      "per_page"]  # fmt: skip
 
 
@@ -568,8 +569,32 @@ def test_match_any_on_the_page_is_kept_by_its_links(client: FlaskClient) -> None
     assert 'id="feed" href="/feed?q=coffee+wheat&amp;match=any"' in html
     feed = client.get("/feed?q=coffee+wheat&match=any").get_data(as_text=True)
     assert feed.count("<entry>") == 30
+    # No article has both words: the page shows those with either, and says so; the
+    # form still asks for all of them next time.
     plain = client.get("/?q=coffee+wheat").get_data(as_text=True)
-    assert '<strong id="total">0</strong>' in plain
+    assert '<strong id="total">32</strong>' in plain
+    assert "<li>no article has all of these words: these have some of them</li>" in plain
     assert '<option value="all" selected>all of them</option>' in plain
-    # The empty page offers the other mode.
-    assert '<a id="match-any" href="/?q=coffee+wheat&amp;match=any">' in plain
+
+
+@pytest.mark.parametrize(
+    ("query", "total", "match", "relaxed"),
+    [
+        ("q=coffee+wheat", 0, "all", False),  # the API does what it is asked
+        ("q=coffee+wheat&relax=true", 32, "any", True),
+        ("q=coffee+brazil&relax=true", 1, "all", False),  # one has both: no relaxing
+        ("q=zebrafish&relax=true", 0, "all", False),  # one word: nothing to relax
+        ("q=coffee+zebrafish&relax=true&match=any", 2, "any", False),
+    ],
+)
+def test_relax_answers_with_any_of_the_words_when_none_has_all(
+    client: FlaskClient, query: str, total: int, match: str, relaxed: bool
+) -> None:
+    data = client.get("/api/search?" + query).get_json()
+    assert (data["total"], data["match"], data["relaxed"]) == (total, match, relaxed)
+    assert (RELAXED_NOTE in data["notes"]) == relaxed
+
+
+def test_relax_must_be_true_or_false(client: FlaskClient) -> None:
+    body = assert_error(client.get("/api/search?q=a+b&relax=maybe"), 400, "invalid_parameter")
+    assert body["error"]["message"] == "relax: must be true or false"

@@ -45,7 +45,7 @@ def api_export() -> Any:
     fmt = request.args.get("format", "csv")
     check_format(fmt)  # before the export's work, not when the first row is due
     params = search_params(request.args)
-    for name in ("page", "per_page", "facet_size"):
+    for name in ("page", "per_page", "facet_size", "relax"):
         params.pop(name)
     body = request.args.get("body", "false").lower()
     if body not in ("true", "false", "1", "0"):

@@ -114,7 +114,8 @@ def atom_feed(page: SearchPage, self_url: str, html_url: str, base_url: str) -> 
 def feed() -> Any:
     """An Atom feed of the newest articles matching the search."""
     params = search_params(request.args)
-    params.update(sort="newest", page=1, per_page=FEED_ENTRIES, half_life=None)
+    # A feed is of what the search asks, strictly: no relaxing to any of the words.
+    params.update(sort="newest", page=1, per_page=FEED_ENTRIES, half_life=None, relax=False)
     page = search(**params, index=store(current_app))
     wanted = feed_args()
     base = public_base()

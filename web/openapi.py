@@ -229,6 +229,13 @@ def openapi_document(server: str = "") -> dict[str, Any]:
             for kind, name in TAG_NAMES.items()
         ),
         _param(
+            "relax",
+            {"type": "string", "enum": ["true", "false"], "default": "false"},
+            "With match=all: when no article has all the words of a query of several, "
+            "answer with those that have any of them (`match` says any, `relaxed` true, "
+            "and a note says why). The page always does.",
+        ),
+        _param(
             "facet_size",
             {"type": "integer", "minimum": 1, "maximum": MAX_FACET_SIZE, "default": MAX_TAG_VALUES},
             "How many values of each metadata facet are listed (the most frequent).",
@@ -304,7 +311,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                     "parameters": [
                         p
                         for p in search_params
-                        if p["name"] not in ("page", "per_page", "facet_size")
+                        if p["name"] not in ("page", "per_page", "facet_size", "relax")
                     ]
                     + [
                         _param(
@@ -502,6 +509,11 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "per_page": {"type": "integer", "minimum": 1},
                         "took_ms": {"type": "number"},
                         "match": {"type": "string", "enum": list(MATCH_MODES)},
+                        "relaxed": {
+                            "type": "boolean",
+                            "description": "True when no article had all the words and "
+                            "these have any of them (relax=true).",
+                        },
                         "collapsed": {"type": "integer", "minimum": 0},
                         "sort": {"type": "string", "enum": list(SORTS)},
                         "half_life": {"type": ["number", "null"]},

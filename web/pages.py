@@ -282,6 +282,7 @@ def _search_leniently(
             params = search_params(args, current_app.config["PER_PAGE"])
             params["per_page"] = current_app.config["PER_PAGE"]
             params["facet_size"] = PAGE_FACET_SIZE
+            params["relax"] = True  # nothing has all the words: show those with some
             return search(**params, index=store(current_app)), params, problems
         except InvalidParameter as e:
             if e.name == "q" or e.name not in args or len(problems) >= MAX_DROPPED:

@@ -75,7 +75,15 @@ def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, An
         "tags": _tags(args),
         "story": _text(args, "story") or None,
         "facet_size": _whole(args, "facet_size", MAX_TAG_VALUES),
+        "relax": _flag(args, "relax"),
     }
+
+
+def _flag(args: MultiDict[str, str], name: str) -> bool:
+    raw = (args.get(name) or "false").strip().lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise InvalidParameter(name, "must be true or false")
+    return raw in ("true", "1")
 
 
 def _tags(args: MultiDict[str, str]) -> dict[str, tuple[str, ...]]:
