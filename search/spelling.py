@@ -2,16 +2,20 @@
 
 Whoosh's own ``terms_within`` walks the whole term list through a Levenshtein automaton
 in Python (hundreds of milliseconds on Reuters-21578, seconds for ``opec~``). Instead,
-the words of the title and body fields are read once per snapshot into a
-symmetric-delete map (every word under itself and under each one-letter deletion of
-it, as in SymSpell): two words within two edits share an entry in most cases, so a
-lookup is a handful of dictionary probes plus an exact edit-distance check.
+the words of the title and body fields are read once per snapshot, grouped by their
+first letter, and rapidfuzz computes the distance to each of a group in C. (A
+symmetric-delete map of one deletion per word, as before, found every word one edit
+away but only some two away: two substitutions share no entry. bench/README.md, "Did
+you mean".)
 """
 
 from __future__ import annotations
 
 from threading import Lock
 from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from search import budget
 
@@ -40,44 +44,33 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     return prev[len(b)]
 
 
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
 class Lexicon:
     """The alphabetic words (index terms, i.e. stems) of an index, for near-miss lookup."""
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader
-        self._map: dict[str, str | list[str]] | None = None
+        self._groups: dict[str, list[str]] | None = None
         self._lock = Lock()
 
-    def _load(self) -> dict[str, str | list[str]]:
-        if self._map is not None:
-            return self._map
+    def _load(self) -> dict[str, list[str]]:
+        """The words, grouped by their first letter."""
+        if self._groups is not None:
+            return self._groups
         with budget.paused(), self._lock:  # once per snapshot: not the search's cost
-            if self._map is not None:
-                return self._map
-            entries: dict[str, str | list[str]] = {}
+            if self._groups is not None:
+                return self._groups
+            groups: dict[str, list[str]] = {}
             seen: set[str] = set()
             for field in _FIELDS:
                 for btext in self._reader.lexicon(field):
                     if len(btext) < 3 or not btext.isalpha():
                         continue
                     word = btext.decode("utf-8")
-                    if word in seen:
-                        continue
-                    seen.add(word)
-                    for key in (word, *_deletes(word)):
-                        v = entries.get(key)
-                        if v is None:
-                            entries[key] = word
-                        elif isinstance(v, str):
-                            entries[key] = [v, word]
-                        else:
-                            v.append(word)
-            self._map = entries
-            return entries
+                    if word not in seen:
+                        seen.add(word)
+                        groups.setdefault(word[0], []).append(word)
+            self._groups = groups
+            return groups
 
     def load(self) -> None:
         """Read the lexicon now rather than at its first lookup."""
@@ -88,24 +81,18 @@ class Lexicon:
 
     def candidates(self, word: str, maxdist: int = 2, prefix: int = 0) -> list[tuple[int, str]]:
         """Index words within ``maxdist`` edits of ``word`` (sharing its first ``prefix``
-        letters), as (distance, word), nearest first."""
-        entries = self._load()
-        found: set[str] = set()
-        for key in (word, *_deletes(word)):
-            v = entries.get(key)
-            if v is None:
-                continue
-            if isinstance(v, str):
-                found.add(v)
-            else:
-                found.update(v)
+        letters), as (distance, word), nearest first. Every one of them: the distances
+        are computed by rapidfuzz, in C, over the words that start as ``word`` does (all
+        of them without a prefix)."""
+        groups = self._load()
+        pools = [groups.get(word[:1], [])] if prefix >= 1 else list(groups.values())
         out = []
-        for cand in found:
-            if prefix and cand[:prefix] != word[:prefix]:
-                continue
-            d = edit_distance(word, cand, maxdist)
-            if d <= maxdist:
-                out.append((d, cand))
+        for pool in pools:
+            for cand, d, _ in process.extract(
+                word, pool, scorer=OSA.distance, score_cutoff=maxdist, limit=None
+            ):
+                if prefix <= 1 or cand[:prefix] == word[:prefix]:
+                    out.append((int(d), cand))
         out.sort()
         return out
 
