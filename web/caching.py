@@ -1,7 +1,8 @@
 """HTTP caching: what a search or an article says changes only when the index does.
 
 Search results, article pages and the feed are a function of the URL, the live index
-(its generation and table of contents) and this code's version. So their ``ETag`` is
+(its generation and table of contents) and this code (its version and a digest of its
+files). So their ``ETag`` is
 made of those three, weak (``W/``: the bodies carry ``took_ms`` and may differ in it),
 and a request whose ``If-None-Match`` names the current one is answered ``304 Not
 Modified`` *before* it is searched: a client or a proxy revalidating costs no search.
@@ -13,18 +14,34 @@ exports (a download), health and the error pages are never cached.
 
 from __future__ import annotations
 
+import hashlib
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
 
+import search
 from web import store
 
 __all__ = ["CACHED", "init_app"]
 
-try:
-    VERSION = version("news-search")
-except PackageNotFoundError:  # pragma: no cover - run from a checkout without install
-    VERSION = "dev"
+
+def _code_version() -> str:
+    """The package's version and a digest of its code, templates and stylesheet: an
+    upgrade changes what pages say even when the version number stays."""
+    try:
+        number = version("news-search")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout, not installed
+        number = "dev"
+    digest = hashlib.sha1(usedforsecurity=False)
+    for package in (Path(__file__).parent, Path(search.__file__).parent):
+        for path in sorted(package.rglob("*")):
+            if path.suffix in (".py", ".html", ".css", ".svg") and path.is_file():
+                digest.update(path.read_bytes())
+    return f"{number}-{digest.hexdigest()[:10]}"
+
+
+VERSION = _code_version()
 
 #: Endpoint -> Cache-Control of its successful answers.
 CACHED = {
