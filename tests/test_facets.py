@@ -161,3 +161,11 @@ def test_the_page_marks_chosen_values_and_toggles_them(client: FlaskClient) -> N
     people = html.split('id="person-h"')[1].split("</nav>")[0]
     shown, more = people.split('<details class="more-values">')
     assert shown.count("<li") == 10 and more.count("<li") == len(PEOPLE) - 10
+
+
+def test_the_page_leaves_out_a_facet_given_too_many_values_and_says_so(client: FlaskClient) -> None:
+    many = "&".join(f"places=p{i}" for i in range(MAX_FILTER_VALUES + 1))
+    r = client.get(f"/?q=oil&topics=gold&{many}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "takes at most 50 values" in html
+    assert 'aria-label="Remove topic: gold"' in html  # the other filter is kept

@@ -264,6 +264,8 @@ def _pages(page: SearchPage) -> list[int]:
     return sorted(p for p in wanted if 1 <= p <= page.pages)
 
 
+_KINDS_BY_NAME = {name: (kind,) for kind, name in TAG_NAMES.items()}
+
 #: Parameters a rejected value of which is dropped, the search answered without it and
 #: the reason said on the page (beside its field when the form has one). A query that
 #: cannot be searched (too long, too costly) is the error page instead: there is nothing
@@ -285,10 +287,14 @@ def _search_leniently(
             params["relax"] = True  # nothing has all the words: show those with some
             return search(**params, index=store(current_app)), params, problems
         except InvalidParameter as e:
-            if e.name == "q" or e.name not in args or len(problems) >= MAX_DROPPED:
+            # A facet is named by its field or its kind (places=, place=): either goes.
+            names = {e.name, TAG_NAMES.get(e.name, e.name), *_KINDS_BY_NAME.get(e.name, ())}
+            given = [n for n in names if n in args]
+            if e.name == "q" or not given or len(problems) >= MAX_DROPPED:
                 raise
             problems[e.name] = e.reason
-            args.poplist(e.name)
+            for name in given:
+                args.poplist(name)
 
 
 @bp.get("/")
