@@ -103,6 +103,8 @@ def warm(app: Flask) -> None:
     """Read the index and its lexicon now (a served worker does before it accepts
     connections), so that no reader waits for them. An index that cannot be read is
     left for the first request to report."""
+    if "news_search" not in app.extensions:
+        return  # not our app (bench/ and tests serve stand-ins through the same worker)
     started = time.perf_counter()
     with contextlib.suppress(NewsSearchError):
         snap = store(app).snapshot()
