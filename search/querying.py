@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import heapq
+import itertools
 import math
 import re
 import time
@@ -45,6 +46,7 @@ from search.query_text import Prepared, limit_problem, prepare
 from search.ranking import rank, score_all, scoring_terms, top_k
 from search.schema import WORD, ArticleSchema, news_analyzer, normalize_word
 from search.snippets import lead, make_snippet, plain_snippet
+from search.spelling import inflection
 from search.store import IndexStore, Snapshot, day_date, day_number, open_store
 from search.wildcards import MAX_SCAN, expand, leading_wildcard
 
@@ -568,26 +570,74 @@ def _top_by_recency(
 # ------------------------------------------------------------------- suggestions
 
 
+#: Alternatives weighed per word, and whole queries weighed at most.
+ALTERNATIVES = 3
+MAX_COMBINATIONS = 27
+#: A word found in fewer articles is weighed against its alternatives even when the
+#: query finds something (it may be a slip, the reader's or the archive's).
+RARE = 3
+#: When the query finds something, a correction must find this many times as much.
+BETTER = 10
+
+
 def _suggest(prepared: Prepared, snap: Snapshot, total: int) -> str | None:
-    """A corrected query when some of its bare words are not in the index."""
-    assert snap.lexicon is not None
-    changed = False
-    words = []
+    """A corrected query, chosen with what the whole query would then find.
+
+    The words that may be slips get their likely intended words
+    (search.spelling.Lexicon.alternatives, nearest first): a word the index lacks or
+    has rarely, and, when the query finds nothing, every word (in "opec meating" both
+    words exist; "opec meeting" is what finds articles). Of the queries the alternatives
+    make, the nearest to what was typed wins, and among equally near ones the one that
+    finds most; it is offered if it finds articles, and when the query as typed found
+    some, BETTER times as many."""
+    lexicon = snap.lexicon
+    assert lexicon is not None
+    options: list[list[tuple[float, str, str]]] = []  # per word: (cost, as written, stem)
+    analyzer = news_analyzer()
     for word in prepared.plain_words:
         norm = normalize_word(word)
-        freq = snap.lexicon.doc_frequency(norm) if norm.isalpha() else -1
-        # A word absent from the index, or (when nothing matched) a rare one, may be a
-        # typo of a word that is far more common.
-        if freq < 0 or freq >= (5 if total == 0 else 1):
-            words.append(word)
+        if not norm.isalpha() or not any(True for _ in analyzer(word)):
+            options.append([(0.0, word, "")])  # a stop word is not searched: kept, not counted
             continue
-        fixed = snap.lexicon.correction(norm, word, min_frequency=max(1, 10 * freq))
-        if fixed is None:
-            words.append(word)
-            continue
-        words.append(_surface_form(fixed, word, snap))
-        changed = True
-    return prepared.with_words(words) if changed else None
+        freq = lexicon.doc_frequency(norm)
+        here = [(0.0, word, norm)] if freq > 0 else []
+        if total == 0 or freq < RARE:
+            ending = inflection(norm, word)
+            for cost, cand in lexicon.alternatives(norm, word, ALTERNATIVES):
+                # Written as typed where that is the candidate's word ("meating":
+                # "meeting"), else as the archive writes it ("opek": "opec").
+                same = ending and normalize_word(cand + ending) == cand
+                written = _cased(cand + ending, word) if same else _surface_form(cand, word, snap)
+                here.append((cost, written, cand))
+        options.append(here or [(0.0, word, norm)])
+    if not any(cost for here in options for cost, _, _ in here):
+        return None  # no word has an alternative
+    best: tuple[float, int, tuple[tuple[float, str, str], ...]] | None = None
+    for combo in islice(itertools.product(*options), MAX_COMBINATIONS):
+        cost = sum(c for c, _, _ in combo)
+        if cost == 0 or (best is not None and cost > best[0]):
+            continue  # the query as typed, or farther than one already found
+        hits = _articles_with_all(tuple(stem for _, _, stem in combo if stem), snap)
+        if hits and (best is None or (cost, -hits) < (best[0], -best[1])):
+            best = (cost, hits, combo)
+    if best is None or (total and best[1] < BETTER * total):
+        return None
+    return prepared.with_words([written for _, written, _ in best[2]])
+
+
+def _articles_with_all(stems: tuple[str, ...], snap: Snapshot) -> int:
+    """How many articles have every one of ``stems`` (in any searched field)."""
+    if not stems:
+        return 0
+    q = wq.And([wq.Or([wq.Term(f, s) for f in SEARCH_FIELDS]) for s in dict.fromkeys(stems)])
+    return len(_all_matches(q, snap))
+
+
+def _cased(word: str, typed: str) -> str:
+    """``word`` in the case the reader typed (capitalised if they capitalised)."""
+    if typed.isupper():
+        return word.upper()
+    return word.capitalize() if typed[:1].isupper() else word
 
 
 def _surface_form(stem: str, typed: str, snap: Snapshot) -> str:
@@ -602,8 +652,7 @@ def _surface_form(stem: str, typed: str, snap: Snapshot) -> str:
         for text in (fields.get("title", ""), fields.get("body", "")):
             for m in WORD.finditer(text or ""):
                 if normalize_word(m.group()) == stem:
-                    w = m.group()
-                    return w.lower() if typed.islower() else w
+                    return _cased(m.group().lower(), typed)
     return stem
 
 

@@ -19,9 +19,35 @@ from rapidfuzz.distance import OSA
 
 from search import budget
 
-__all__ = ["Lexicon", "edit_distance"]
+__all__ = ["Lexicon", "edit_distance", "inflection", "sounds_like"]
 
 _FIELDS = ("title", "body")
+
+
+#: What a slip that sounds the same costs, as a share of its edits.
+SAME_SOUND = 0.05
+
+_SOUNDS = [("ph", "f"), ("ck", "k"), ("q", "k"), ("c", "k"), ("z", "s"), ("x", "ks"), ("y", "i")]
+
+
+def sounds_like(word: str) -> str:
+    """A rough key of how an English word sounds: c, k and q alike, s and z, f and ph,
+    i and y, a doubled consonant as one. "opek" and "opec" share one; "oper" does not."""
+    key = word.lower()
+    for a, b in _SOUNDS:
+        key = key.replace(a, b)
+    out: list[str] = []
+    for ch in key:
+        if not out or out[-1] != ch or ch in "aeiou":  # "ee" is not "e"; "ff" is "f"
+            out.append(ch)
+    return "".join(out)
+
+
+def inflection(stem: str, typed: str) -> str:
+    """The ending ``typed`` has past its ``stem`` ("ing" of "meating" over "meat"), or
+    "" when the stem is not a beginning of it."""
+    typed = typed.lower()
+    return typed[len(stem) :] if typed.startswith(stem) else ""
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
@@ -96,22 +122,24 @@ class Lexicon:
         out.sort()
         return out
 
-    def correction(self, word: str, typed: str = "", min_frequency: int = 1) -> str | None:
-        """The likeliest intended index word for ``word`` (an index term that is rare or
-        absent): the nearest candidate, measured on the stem and on what was ``typed``
-        (so "cofee" is "coffee", not "come"), the most frequent among equally near ones.
-        Only candidates found in at least ``min_frequency`` articles are offered."""
+    def alternatives(self, word: str, typed: str = "", limit: int = 3) -> list[tuple[float, str]]:
+        """Index words that ``word`` (a stem, typed as ``typed``) may have been meant as,
+        with what the slip would cost: the edits between the stems plus those between
+        what was typed and the candidate (so "cofee" is nearer "coffee" than "come"), and
+        almost nothing for a slip that sounds the same ("opek" for "opec"). The nearest
+        first, the commonest among equally near ones."""
         maxdist = 1 if len(word) <= 4 else 2
-        typed = typed.lower()
-        best: tuple[int, int, str] | None = None
+        typed = typed.lower() or word
+        ending = inflection(word, typed)
+        scored = []
         for d, cand in self.candidates(word, maxdist, prefix=1):
             if cand == word:
                 continue
-            freq = self.doc_frequency(cand)
-            if freq < min_frequency:
-                continue
-            near = d + (edit_distance(typed, cand, 4) if typed else 0)
-            key = (near, -freq, cand)
-            if best is None or key < best:
-                best = key
-        return best[2] if best else None
+            # What was typed against the candidate as it would be written with the same
+            # ending ("meating" against "meeting", not against the stem "meet").
+            cost = (d + edit_distance(typed, cand + ending, 4)) / 2
+            if sounds_like(word) == sounds_like(cand):
+                cost *= SAME_SOUND
+            scored.append((cost, -self.doc_frequency(cand), cand))
+        scored.sort()
+        return [(cost, cand) for cost, freq, cand in scored[:limit] if freq < 0]
