@@ -570,8 +570,9 @@ def _top_by_recency(
 # ------------------------------------------------------------------- suggestions
 
 
-#: Alternatives weighed per word, and whole queries weighed at most.
-ALTERNATIVES = 3
+#: Words weighed against their alternatives (the first ones that may be slips), and
+#: whole queries weighed, at most: a paste of a hundred unknown words is not a typo.
+MAX_WEIGHED = 6
 MAX_COMBINATIONS = 27
 #: A word found in fewer articles is weighed against its alternatives even when the
 #: query finds something (it may be a slip, the reader's or the archive's).
@@ -594,6 +595,7 @@ def _suggest(prepared: Prepared, snap: Snapshot, total: int) -> str | None:
     assert lexicon is not None
     options: list[list[tuple[float, str, str]]] = []  # per word: (cost, as written, stem)
     analyzer = news_analyzer()
+    weighed = 0
     for word in prepared.plain_words:
         norm = normalize_word(word)
         if not norm.isalpha() or not any(True for _ in analyzer(word)):
@@ -601,14 +603,9 @@ def _suggest(prepared: Prepared, snap: Snapshot, total: int) -> str | None:
             continue
         freq = lexicon.doc_frequency(norm)
         here = [(0.0, word, norm)] if freq > 0 else []
-        if total == 0 or freq < RARE:
-            ending = inflection(norm, word)
-            for cost, cand in lexicon.alternatives(norm, word, ALTERNATIVES):
-                # Written as typed where that is the candidate's word ("meating":
-                # "meeting"), else as the archive writes it ("opek": "opec").
-                same = ending and normalize_word(cand + ending) == cand
-                written = _cased(cand + ending, word) if same else _surface_form(cand, word, snap)
-                here.append((cost, written, cand))
+        if (total == 0 or freq < RARE) and weighed < MAX_WEIGHED:
+            weighed += 1
+            here += [(cost, word, cand) for cost, cand in lexicon.alternatives(norm, word)]
         options.append(here or [(0.0, word, norm)])
     if not any(cost for here in options for cost, _, _ in here):
         return None  # no word has an alternative
@@ -622,7 +619,19 @@ def _suggest(prepared: Prepared, snap: Snapshot, total: int) -> str | None:
             best = (cost, hits, combo)
     if best is None or (total and best[1] < BETTER * total):
         return None
-    return prepared.with_words([written for _, written, _ in best[2]])
+    return prepared.with_words([_written(c, typed, stem, snap) for c, typed, stem in best[2]])
+
+
+def _written(cost: float, typed: str, stem: str, snap: Snapshot) -> str:
+    """How to write a chosen word: as typed if unchanged; else as typed where that is the
+    candidate's word ("meating": "meeting"), else as the archive writes it ("opek":
+    "opec"). Only the chosen query's words are looked up."""
+    if not cost:
+        return typed
+    ending = inflection(normalize_word(typed), typed)
+    if ending and normalize_word(stem + ending) == stem:
+        return _cased(stem + ending, typed)
+    return _surface_form(stem, typed, snap)
 
 
 def _articles_with_all(stems: tuple[str, ...], snap: Snapshot) -> int:
