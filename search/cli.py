@@ -45,7 +45,7 @@ from search.querying import (
     MATCH_MODES,
     MAX_PER_PAGE,
     SORTS,
-    TAG_KINDS,
+    TAG_KIND_OF,
     TAG_NAMES,
     SearchPage,
     search,
@@ -166,17 +166,13 @@ def report_option(fn: F) -> F:
     )(fn)
 
 
-#: --tag places=iran or --tag place=iran: the field's name or the kind's.
-_TAG_KIND_OF = {**{k: k for k in TAG_KINDS}, **{name: k for k, name in TAG_NAMES.items()}}
-
-
 def _tag(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, list[str]]:
     tags: dict[str, list[str]] = {}
     for value in values:
         kind, sep, tag = value.partition("=")
-        kind = _TAG_KIND_OF.get(kind, "")
+        kind = TAG_KIND_OF.get(kind, "")  # --tag places=iran or place=iran
         if not sep or not kind or not tag:
             raise click.BadParameter(
                 f"{value!r} is not KIND=VALUE, KIND one of {', '.join(TAG_NAMES.values())}"

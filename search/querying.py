@@ -57,6 +57,7 @@ __all__ = [
     "MAX_RESULT_WINDOW",
     "SORTS",
     "TAG_KINDS",
+    "TAG_KIND_OF",
     "TAG_NAMES",
     "FacetCount",
     "Hit",
@@ -91,7 +92,8 @@ TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
 #: one name the JSON (facets, filters, articles, exports) and the URLs use. Its kind
 #: ("place") is accepted in parameters too.
 TAG_NAMES = dict(TAG_FIELDS)
-_KIND_OF = {**{kind: kind for kind in TAG_KINDS}, **{name: kind for kind, name in TAG_FIELDS}}
+#: A facet's kind by either of its names ("places" or "place" -> "place").
+TAG_KIND_OF = {**{kind: kind for kind in TAG_KINDS}, **{name: kind for kind, name in TAG_FIELDS}}
 RELAXED_NOTE = "no article has all of these words: these have some of them"
 TANGLED_OPERATORS_NOTE = "the query's operators could not be read together; its words were searched"
 #: Values listed per metadata facet by default (the most frequent among the matches);
@@ -906,7 +908,7 @@ def filter_values(name: str, value: FilterValues) -> tuple[str, ...]:
 def _check_tags(tags: Mapping[str, FilterValues] | None) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for key, value in (tags or {}).items():
-        kind = _KIND_OF.get(key)
+        kind = TAG_KIND_OF.get(key)
         if kind is None:
             names = ", ".join(TAG_NAMES.values())
             raise InvalidParameter(key, f"is not a metadata facet ({names})")

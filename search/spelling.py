@@ -131,6 +131,7 @@ class Lexicon:
         maxdist = 1 if len(word) <= 4 else 2
         typed = typed.lower() or word
         ending = inflection(word, typed)
+        sound = sounds_like(word)
         scored = []
         for d, cand in self.candidates(word, maxdist, prefix=1):
             if cand == word:
@@ -138,7 +139,7 @@ class Lexicon:
             # What was typed against the candidate as it would be written with the same
             # ending ("meating" against "meeting", not against the stem "meet").
             cost = (d + edit_distance(typed, cand + ending, 4)) / 2
-            if sounds_like(word) == sounds_like(cand):
+            if sounds_like(cand) == sound:
                 cost *= SAME_SOUND
             scored.append((cost, -self.doc_frequency(cand), cand))
         scored.sort()

@@ -16,14 +16,13 @@ from flask import (
 )
 
 from search.documents import get_article
-from search.errors import InvalidParameter
 from search.export import check_format, export, export_lines
 from search.querying import search
 from web import store
 from web.api_docs import describe
 from web.links import public_base
 from web.openapi import openapi_document
-from web.params import search_params
+from web.params import flag, search_params
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -47,10 +46,7 @@ def api_export() -> Any:
     params = search_params(request.args)
     for name in ("page", "per_page", "facet_size", "relax"):
         params.pop(name)
-    body = request.args.get("body", "false").lower()
-    if body not in ("true", "false", "1", "0"):
-        raise InvalidParameter("body", "must be true or false")
-    result = export(**params, body=body in ("true", "1"), index=store(current_app))
+    result = export(**params, body=flag(request.args, "body"), index=store(current_app))
     response = Response(
         stream_with_context(_pieces(export_lines(result, fmt))),
         mimetype=EXPORT_TYPES[fmt],

@@ -18,6 +18,7 @@ from search.querying import (
     MATCH_MODES,
     MAX_RESULT_WINDOW,
     SORTS,
+    TAG_KIND_OF,
     TAG_NAMES,
     SearchPage,
     search,
@@ -264,8 +265,6 @@ def _pages(page: SearchPage) -> list[int]:
     return sorted(p for p in wanted if 1 <= p <= page.pages)
 
 
-_KINDS_BY_NAME = {name: (kind,) for kind, name in TAG_NAMES.items()}
-
 #: Parameters a rejected value of which is dropped, the search answered without it and
 #: the reason said on the page (beside its field when the form has one). A query that
 #: cannot be searched (too long, too costly) is the error page instead: there is nothing
@@ -288,7 +287,8 @@ def _search_leniently(
             return search(**params, index=store(current_app)), params, problems
         except InvalidParameter as e:
             # A facet is named by its field or its kind (places=, place=): either goes.
-            names = {e.name, TAG_NAMES.get(e.name, e.name), *_KINDS_BY_NAME.get(e.name, ())}
+            kind = TAG_KIND_OF.get(e.name, e.name)
+            names = {e.name, kind, TAG_NAMES.get(kind, e.name)}
             given = [n for n in names if n in args]
             if e.name == "q" or not given or len(problems) >= MAX_DROPPED:
                 raise

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from search.errors import InvalidParameter
 from search.querying import MAX_TAG_VALUES, TAG_KINDS, TAG_NAMES
 
-__all__ = ["SEARCH_PARAMS", "search_params", "search_state"]
+__all__ = ["SEARCH_PARAMS", "flag", "search_params", "search_state"]
 
 #: Longer parameter values are not dates, sections or tags. (The query's size is the
 #: engine's to judge: search.query_text.limit_problem.)
@@ -75,11 +75,12 @@ def search_params(args: MultiDict[str, str], per_page: int = 10) -> dict[str, An
         "tags": _tags(args),
         "story": _text(args, "story") or None,
         "facet_size": _whole(args, "facet_size", MAX_TAG_VALUES),
-        "relax": _flag(args, "relax"),
+        "relax": flag(args, "relax"),
     }
 
 
-def _flag(args: MultiDict[str, str], name: str) -> bool:
+def flag(args: MultiDict[str, str], name: str) -> bool:
+    """A true/false parameter (also 1/0; false when absent)."""
     raw = (args.get(name) or "false").strip().lower()
     if raw not in ("true", "false", "1", "0"):
         raise InvalidParameter(name, "must be true or false")
