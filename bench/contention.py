@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.query_budget import common_words  # noqa: E402
-from search.store import IndexStore  # noqa: E402
+from search.backends.whoosh.store import IndexStore  # noqa: E402
 from tests.live import Server  # noqa: E402
 
 

@@ -59,10 +59,10 @@ from run import (  # noqa: E402
     percentiles,
 )
 
+from search.analysis import STOP_WORDS, WORD  # noqa: E402
+from search.backends.whoosh.store import IndexStore  # noqa: E402
 from search.query_text import MAX_QUERY_WORDS, count_words  # noqa: E402
 from search.querying import search  # noqa: E402
-from search.schema import STOP_WORDS, WORD  # noqa: E402
-from search.store import IndexStore  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "corpora"
 RESULTS = ROOT / "bench" / "results"

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from whoosh.analysis import STOP_WORDS
 
+from search.analysis import WORD, normalize_word
 from search.articles import Article
-from search.schema import WORD, normalize_word
 
 __all__ = ["KINDS", "Query", "ensure", "generate", "load", "save"]
 

@@ -42,11 +42,11 @@ import tantivy
 from queries import KINDS, Query, ensure, load
 
 import search as engine_package
+from search.analysis import ym_of
 from search.articles import Article, read_paths
+from search.backends.whoosh.store import IndexStore
 from search.indexing import build
 from search.querying import search
-from search.schema import ym_of
-from search.store import IndexStore
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"

@@ -25,11 +25,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from search.analysis import WORD, normalize_word
+from search.backends.whoosh.store import IndexStore
 from search.querying import search
 from search.readers.reuters import read_reuters
 from search.records import Article
-from search.schema import WORD, normalize_word
-from search.store import IndexStore
 
 HERE = Path(__file__).parent
 

@@ -27,9 +27,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from search.analysis import normalize_word
 from search.readers.reuters import read_reuters
 from search.records import Article
-from search.schema import normalize_word
 
 KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 PER_KIND = 80

@@ -6,6 +6,7 @@ It never imports the web framework.
 """
 
 from search.articles import Article, Skip, parse_page, read_paths
+from search.backends.whoosh.store import IndexStore
 from search.errors import (
     IndexCorrupt,
     IndexLocked,
@@ -16,7 +17,6 @@ from search.errors import (
 )
 from search.indexing import RunReport, build, update
 from search.querying import FacetCount, Hit, SearchPage, search
-from search.store import IndexStore
 
 __all__ = [
     "Article",

@@ -27,11 +27,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from search.analysis import WORD
+from search.backends.whoosh.schema import SCHEMA_VERSION
+from search.backends.whoosh.store import IndexStore
 from search.errors import NewsSearchError
-from search.indexing import LOCK_FILE, _day_of, writer_holding
+from search.indexing import _day_of
+from search.layout import LOCK_FILE, day_date, writer_holding
 from search.querying import search
-from search.schema import SCHEMA_VERSION, WORD
-from search.store import IndexStore, day_date
 from search.stories import (
     STORIES_FILE,
     Sketch,

@@ -30,16 +30,8 @@ from search.articles import (
 from search.check import check_index
 from search.errors import IndexCorrupt, NewsSearchError, SourceMissing
 from search.export import EXPORT_FORMATS, export, export_lines
-from search.indexing import (
-    RunReport,
-    StrictFailure,
-    build,
-    check_sources,
-    current_generation,
-    list_files,
-    read_summary,
-    update,
-)
+from search.indexing import RunReport, StrictFailure, build, check_sources, list_files, update
+from search.layout import current_generation, read_summary
 from search.parse_report import report_lines, report_paths
 from search.querying import (
     MATCH_MODES,
@@ -866,7 +858,7 @@ def serve(
     host: str, port: int, workers: int | None, reload: bool, debug: bool, index_dir: Path
 ) -> None:
     """Serve the search page and the JSON API (gunicorn, one process per core)."""
-    from search.store import IndexStore
+    from search.backends.whoosh.store import IndexStore
     from web import create_app  # the web front end is loaded only to serve
     from web.logs import configure_logging
     from web.server import check_address

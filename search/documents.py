@@ -17,13 +17,14 @@ from markupsafe import Markup
 from whoosh import query as wq
 
 from search.articles import TAG_FIELDS, Article
+from search.backends.whoosh.matching import match_set
+from search.backends.whoosh.ranking import rank
+from search.backends.whoosh.store import IndexStore, Snapshot, open_store
 from search.errors import NotFound
-from search.matching import match_set
+from search.layout import day_date
 from search.query_text import prepare
 from search.querying import highlight_terms, parse_query
-from search.ranking import rank
 from search.snippets import highlight_text
-from search.store import IndexStore, Snapshot, day_date, open_store
 
 __all__ = ["ArticleLink", "ArticleView", "get_article"]
 

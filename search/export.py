@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from search import budget
+from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
+from search.layout import day_date
 from search.querying import FilterValues, find_matches, ranked_matches
 from search.records import TAG_FIELDS
-from search.store import IndexStore, day_date
 
 __all__ = [
     "EXPORT_FIELDS",

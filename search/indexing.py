@@ -1,23 +1,12 @@
 """Write the index: ``build`` (a new generation, switched in atomically) and ``update``.
 
-On disk, an index location holds::
-
-    current -> gen-000007     the live generation (a symbolic link, replaced atomically)
-    gen-000007/               a complete Whoosh index, news-search.json (its summary) and
-                              stories-N.json (the story groups of table of contents N)
-    gen-000006/               the previous generation, kept for readers still using it
-    .lock                     the single-writer lock (flock) and its holder's pid
-
-A build writes ``.build-<pid>/`` and renames it into place only when it is complete,
-so a build killed at any moment leaves the live index exactly as it was; the next
-writer removes the leftovers (``.build-*``, ``current.tmp``, a generation never
-switched to). An update changes the live generation through Whoosh's own commit, which
-switches segments by renaming one table-of-contents file; the story groups of that
-table of contents are written before it, so the rename commits both.
-
-The control files (``.lock``, ``current``, summaries, story groups and their
-temporaries) are never followed through links (see search.control): a folder where one
-is a link is refused with :class:`UnsafeIndex`.
+The folder's layout (generations, the ``current`` link, the lock, the summary) is
+search.layout's. A build writes ``.build-<pid>/`` and renames it into place only when
+it is complete, so a build killed at any moment leaves the live index exactly as it
+was; the next writer removes the leftovers (``.build-*``, ``current.tmp``, a generation
+never switched to). An update changes the live generation through Whoosh's own commit,
+which switches segments by renaming one table-of-contents file; the story groups of
+that table of contents are written before it, so the rename commits both.
 """
 
 from __future__ import annotations
@@ -25,13 +14,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
-import fcntl
 import hashlib
-import json
 import os
-import re
 import shutil
-import stat
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -51,20 +36,32 @@ from search.articles import (
     iter_files,
     read_path,
 )
-from search.control import clear, link_detail, open_control, read_json, refuse, write_atomically
+from search.backends.whoosh.schema import SCHEMA_VERSION, ArticleSchema, article_document
+from search.backends.whoosh.segments import write_index
+from search.control import clear
 from search.errors import (
     DiskFull,
     EmptyBuild,
     IndexCorrupt,
-    IndexLocked,
-    IndexMissing,
     NewsSearchError,
     SourceMissing,
-    UnsafeIndex,
 )
 from search.labels import labels_in, merged, read_labels
-from search.schema import SCHEMA_VERSION, ArticleSchema, article_document
-from search.segments import write_index
+from search.layout import (
+    BUILD_PREFIX,
+    GEN_PREFIX,
+    TMP_LINK,
+    current_generation,
+    fsync_dir,
+    generation_number,
+    live_or_none,
+    points_to,
+    prune_generations,
+    read_summary,
+    switch_to,
+    write_summary,
+    writer_lock,
+)
 from search.stories import (
     Sketch,
     cluster,
@@ -77,29 +74,15 @@ from search.stories import (
 )
 
 __all__ = [
-    "SUMMARY_FILE",
     "RunReport",
     "StrictFailure",
     "build",
     "check_sources",
-    "current_generation",
     "list_files",
     "page_ids",
-    "read_summary",
     "update",
-    "writer_holding",
-    "writer_lock",
 ]
 
-SUMMARY_FILE = "news-search.json"
-CURRENT = "current"
-LOCK_FILE = ".lock"
-GEN_PREFIX = "gen-"
-BUILD_PREFIX = ".build-"
-#: The new ``current`` link, made beside it and renamed over it.
-TMP_LINK = CURRENT + ".tmp"
-#: What ``current`` may point to: a generation folder in the index folder itself.
-GEN_NAME = re.compile(r"gen-[0-9]{6,}")
 
 #: Called after each file with (files done, articles read so far).
 Progress = Callable[[int, int], None]
@@ -166,167 +149,6 @@ class StrictFailure(NewsSearchError):
     @staticmethod
     def applies(report: RunReport) -> bool:
         return bool(report.skipped or report.notes)
-
-
-# ----------------------------------------------------------------------- locking
-
-
-@contextlib.contextmanager
-def writer_lock(location: Path) -> Iterator[None]:
-    """Hold the index's single-writer lock, or raise :class:`IndexLocked` at once.
-
-    The lock is an ``flock`` on ``.lock``: the kernel releases it when its holder dies,
-    so a lock left by a killed process is never in the way. The refusal names the holder
-    as the kernel knows it (``/proc/locks``); the pid is also written in the file, for
-    people. A ``.lock`` that is a link (or a second name of another file) is refused
-    before anything is written: it is never followed.
-    """
-    location.mkdir(parents=True, exist_ok=True)
-    fd = open_control(location / LOCK_FILE, os.O_RDWR | os.O_CREAT)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            # The kernel names the holder; the pid in the file may not be written yet.
-            pid = writer_holding(location)
-            holder = f"pid {pid}" if pid is not None else "unknown pid"
-            raise IndexLocked(str(location), holder) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
-        _prepare_folder(location)
-        yield
-    finally:
-        os.close(fd)
-
-
-def writer_holding(location: Path) -> int | None:
-    """The pid of the process holding the writer lock now, or None (read from
-    ``/proc/locks``, so asking never gets in a writer's way)."""
-    try:
-        st = os.lstat(location / LOCK_FILE)  # a link's target is not our lock
-        with open("/proc/locks", encoding="ascii", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" (major:minor:inode)
-        parts = line.split()
-        if len(parts) >= 6 and parts[1] == "FLOCK" and parts[-4].isdigit():
-            with contextlib.suppress(ValueError):
-                major, minor, inode = parts[-3].split(":")
-                if (int(major, 16), int(minor, 16), int(inode)) == (
-                    os.major(st.st_dev),
-                    os.minor(st.st_dev),
-                    st.st_ino,
-                ):
-                    return int(parts[-4])
-    return None
-
-
-def _prepare_folder(location: Path) -> None:
-    """Under the lock, before anything is read or written: refuse control files that
-    are links, and remove what writers that died left (we hold the lock, so it is no
-    running writer's): half-written builds, a ``current.tmp`` of any kind, and
-    generations never switched to (numbered above the live one, or not folders)."""
-    live = _live_or_none(location)
-    for p in location.glob(BUILD_PREFIX + "*"):
-        clear(p)
-    clear(location / TMP_LINK)
-    for p in location.glob(GEN_PREFIX + "*"):
-        if live is not None and p.name == live.name:
-            continue
-        if not stat.S_ISDIR(os.lstat(p).st_mode) or (
-            live is not None and _generation_number(p) > _generation_number(live)
-        ):
-            clear(p)
-    if live is None:
-        return
-    # A generation holds only files we and Whoosh wrote: none is a link. (Whoosh opens
-    # its MAIN_WRITELOCK with O_CREAT, which would create what a link there names.)
-    for p in live.iterdir():
-        if p.name.endswith(".json.tmp"):  # our temporaries, left by a writer that died
-            clear(p)
-        elif p.is_symlink():
-            raise refuse(p, link_detail(p))
-
-
-# -------------------------------------------------------------------- generations
-
-
-def current_generation(location: Path) -> Path:
-    """The directory of the live generation, or raise :class:`IndexMissing` (none yet),
-    :class:`IndexCorrupt` (it is gone) or :class:`UnsafeIndex` (``current`` is not a
-    link to a generation folder of this index folder)."""
-    link = location / CURRENT
-    try:
-        name = os.readlink(link)
-    except FileNotFoundError:
-        raise IndexMissing(str(location)) from None
-    except OSError as e:
-        if e.errno == errno.EINVAL:  # there, but not a link
-            raise refuse(link, "is not a symbolic link") from None
-        raise IndexMissing(str(location)) from e
-    if not GEN_NAME.fullmatch(name):
-        raise refuse(link, f"points outside the index folder (to {name})")
-    target = location / name
-    try:
-        mode = os.lstat(target).st_mode
-    except OSError:
-        mode = 0
-    if stat.S_ISLNK(mode):
-        raise refuse(target, link_detail(target))
-    if not stat.S_ISDIR(mode):
-        raise IndexCorrupt(str(location), f"'{CURRENT}' points to a missing {name}")
-    return target
-
-
-def _generation_number(p: Path) -> int:
-    try:
-        return int(p.name[len(GEN_PREFIX) :])
-    except ValueError:
-        return 0
-
-
-def _switch_to(location: Path, new_gen: Path) -> None:
-    tmp_link = location / TMP_LINK
-    clear(tmp_link)
-    os.symlink(new_gen.name, tmp_link)  # never follows: fails if the name is taken
-    os.replace(tmp_link, location / CURRENT)  # replaces the link itself, atomically
-    _fsync_dir(location)
-
-
-def _points_to(location: Path, gen: Path) -> bool:
-    try:
-        return os.readlink(location / CURRENT) == gen.name
-    except OSError:
-        return False
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _prune_generations(location: Path, keep: Sequence[Path]) -> None:
-    keep_names = {p.name for p in keep}
-    for p in location.glob(GEN_PREFIX + "*"):
-        if p.name not in keep_names:
-            clear(p)
-
-
-def read_summary(gen_dir: Path) -> dict[str, Any]:
-    """The summary a build or update left in a generation (empty if none; a link is
-    refused with :class:`UnsafeIndex`, never read)."""
-    data = read_json(gen_dir / SUMMARY_FILE)
-    return data if isinstance(data, dict) else {}
-
-
-def _write_summary(gen_dir: Path, summary: dict[str, Any]) -> None:
-    data = json.dumps(summary, indent=2, sort_keys=True).encode("utf-8")
-    write_atomically(gen_dir / SUMMARY_FILE, data)
 
 
 def _now() -> str:
@@ -401,7 +223,7 @@ def page_ids(
 
 def _live_ids(loc: Path, paths: Collection[str]) -> dict[str, str]:
     """The ids the live index holds for these file paths (for :func:`page_ids`)."""
-    gen = _live_or_none(loc)
+    gen = live_or_none(loc)
     if gen is None or not paths:
         return {}
     out: dict[str, str] = {}
@@ -519,15 +341,15 @@ def build(
             toc_generation = ix.latest_generation()
             ix.close()
             write_stories(tmp, cluster(sketches), toc_generation)
-            previous = _live_or_none(loc)
+            previous = live_or_none(loc)
             if report.articles == 0 and not allow_empty:
                 live = int(read_summary(previous).get("articles") or 0) if previous else None
                 raise EmptyBuild(str(loc), live, len(report.skipped))
-            number = 1 + max((_generation_number(p) for p in loc.glob(GEN_PREFIX + "*")), default=0)
+            number = 1 + max((generation_number(p) for p in loc.glob(GEN_PREFIX + "*")), default=0)
             gen = loc / f"{GEN_PREFIX}{number:06d}"
             report.generation = gen.name
             report.seconds = time.perf_counter() - started
-            _write_summary(
+            write_summary(
                 tmp,
                 {
                     "schema_version": SCHEMA_VERSION,
@@ -544,20 +366,20 @@ def build(
                     "last_run": report.to_dict(),
                 },
             )
-            _fsync_dir(tmp)
+            fsync_dir(tmp)
             os.rename(tmp, gen)
-            _switch_to(loc, gen)
+            switch_to(loc, gen)
         except BaseException as e:
             clear(tmp)
             # A build that fails is not left behind as a complete copy: unless `current`
             # already points to it (the switch was made, something after it failed).
-            if gen is not None and not _points_to(loc, gen):
+            if gen is not None and not points_to(loc, gen):
                 clear(gen)
                 clear(loc / TMP_LINK)
             if _disk_full(e):
                 raise DiskFull(str(loc), "build") from e
             raise
-        _prune_generations(loc, [gen] + ([previous] if previous else []))
+        prune_generations(loc, [gen] + ([previous] if previous else []))
     return report
 
 
@@ -606,17 +428,6 @@ def _remove_unlisted_files(gen: Path) -> None:
             shutil.rmtree(scratch, ignore_errors=True)
         else:
             scratch.unlink(missing_ok=True)
-
-
-def _live_or_none(loc: Path) -> Path | None:
-    """The live generation; None when there is none that can be read (a build replaces
-    it); a folder that is refused stays refused."""
-    try:
-        return current_generation(loc)
-    except UnsafeIndex:
-        raise
-    except NewsSearchError:
-        return None
 
 
 # ------------------------------------------------------------------------ update
@@ -761,5 +572,5 @@ def update(
                 "last_run": report.to_dict(),
             }
         )
-        _write_summary(gen, summary)
+        write_summary(gen, summary)
     return report

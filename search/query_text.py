@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from search.schema import STOP_WORDS, WORD, normalize_word
+from search.analysis import STOP_WORDS, WORD, normalize_word
 
 __all__ = [
     "MAX_QUERY_CHARS",

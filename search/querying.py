@@ -38,16 +38,18 @@ from whoosh.qparser import FuzzyTermPlugin, MultifieldParser, OrGroup
 from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 
 from search import budget
+from search.analysis import WORD, normalize_word
 from search.articles import TAG_FIELDS
+from search.backends.whoosh.matching import match_set
+from search.backends.whoosh.ranking import rank, score_all, scoring_terms, top_k
+from search.backends.whoosh.schema import ArticleSchema, news_analyzer
+from search.backends.whoosh.store import IndexStore, Snapshot, open_store
 from search.errors import InvalidParameter
-from search.matching import match_set
+from search.layout import day_date, day_number
 from search.periods import UnreadableDate, in_words, read_period
 from search.query_text import Prepared, limit_problem, prepare
-from search.ranking import rank, score_all, scoring_terms, top_k
-from search.schema import WORD, ArticleSchema, news_analyzer, normalize_word
 from search.snippets import lead, make_snippet, plain_snippet
 from search.spelling import inflection
-from search.store import IndexStore, Snapshot, day_date, day_number, open_store
 from search.wildcards import MAX_SCAN, expand, leading_wildcard
 
 __all__ = [

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from search.schema import WORD, normalize_word
+from search.analysis import WORD, normalize_word
 
 __all__ = ["highlight_text", "lead", "make_snippet", "plain_snippet"]
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from search.store import open_store
+from search.backends.whoosh.store import open_store
 
 __all__ = ["index_stats"]
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from search.analysis import WORD
 from search.control import clear, read_json, write_atomically
-from search.schema import WORD
 
 __all__ = [
     "KEYS",

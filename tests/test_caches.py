@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from search.analysis import _NORMAL, _NORMAL_MAX
+from search.backends.whoosh.matching import TERM_SET_ENTRIES
+from search.backends.whoosh.ranking import POSTING_ENTRIES
+from search.backends.whoosh.store import open_store
 from search.cache import BoundedCache
-from search.matching import TERM_SET_ENTRIES
 from search.querying import search
-from search.ranking import POSTING_ENTRIES
-from search.schema import _NORMAL, _NORMAL_MAX
 from search.snippets import _candidates
-from search.store import open_store
 from tests.conftest import index_from_records
 from tests.live import Server
 

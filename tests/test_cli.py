@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.indexing import current_generation, writer_lock
+from search.layout import current_generation, writer_lock
 from tests.conftest import ROOT, SEED, WITHOUT_ROOT_READS, cli, index_from_records, page
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from search.indexing import build, current_generation, list_files, update
+from search.backends.whoosh.store import IndexStore
+from search.indexing import build, list_files, update
+from search.layout import current_generation
 from search.querying import search
-from search.store import IndexStore
 from tests.conftest import cli, page
 from tests.live import Server
 

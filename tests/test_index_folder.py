@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from search.indexing import current_generation
+from search.backends.whoosh.store import IndexStore
+from search.layout import current_generation
 from search.querying import search
-from search.store import IndexStore
 from tests.conftest import ROOT, cli
 from tests.live import Server
 from tests.test_stories import SEED_TEXT, rescrape

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from search.backends.whoosh.store import IndexStore
 from search.errors import IndexLocked, IndexMissing
-from search.indexing import StrictFailure, build, current_generation, update, writer_lock
+from search.indexing import StrictFailure, build, update
+from search.layout import current_generation, writer_lock
 from search.querying import search
-from search.store import IndexStore
 from tests.conftest import ROOT, SEED, page
 
 

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from search.backends.whoosh.store import IndexStore
 from search.check import check_index
 from search.indexing import build
 from search.querying import search
-from search.store import IndexStore
 from tests.conftest import ROOT
 from tests.live import Server
 from tests.test_indexing import _alive, _children

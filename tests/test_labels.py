@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from search.backends.whoosh.store import IndexStore
 from search.indexing import build, update
 from search.labels import REUTERS_DESCRIPTIONS, read_labels, reuters_labels
 from search.querying import search
-from search.store import IndexStore
 from tests.conftest import REUTERS, needs_reuters
 from web import create_app
 

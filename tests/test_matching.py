@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from search.backends.whoosh.matching import match_set
+from search.backends.whoosh.store import IndexStore
 from search.indexing import build, update
-from search.matching import match_set
 from search.query_text import prepare
 from search.querying import _parser
-from search.store import IndexStore
 from tests.conftest import page
 
 QUERIES = [

@@ -11,9 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from search.articles import read_reuters
+from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
 from search.querying import search
-from search.store import IndexStore
 from tests.conftest import REUTERS, assert_error, index_from_records, needs_reuters
 
 RECORDS = [

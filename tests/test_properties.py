@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search.articles import Article, Skip, parse_page, read_path
+from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
 from search.query_text import MAX_QUERY_WORDS, limit_problem, prepare
 from search.querying import search
-from search.store import IndexStore
 from tests.conftest import SEED, index_from_records, page
 from tests.test_web import ARTICLES
 from web import create_app

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from whoosh import query as wq
 
 from search import budget
+from search.backends.whoosh.store import IndexStore
 from search.budget import MAX_CLAUSES, MAX_POSITIONS, MAX_POSTINGS, Cost
 from search.cli import main
 from search.errors import QueryTooCostly, SearchTimeout
 from search.querying import MAX_EXPANSION, find_matches, search
-from search.store import IndexStore
 from search.wildcards import MAX_SCAN
 from tests.conftest import assert_error, index_from_records, needs_reuters
 from tests.live import Server

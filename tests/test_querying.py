@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
+from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
 from search.query_text import MAX_QUERY_CHARS, MAX_QUERY_WORDS, count_words, prepare
 from search.querying import _parser, search
-from search.store import IndexStore
 from tests.conftest import index_from_records
 
 ARTICLES = [

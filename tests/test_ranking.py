@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from search.matching import match_set
+from search.backends.whoosh.matching import match_set
+from search.backends.whoosh.ranking import FIELD_B, K1, K3, PostingCache, rank, score_all, top_k
+from search.backends.whoosh.schema import ArticleSchema, news_analyzer
+from search.backends.whoosh.store import IndexStore
 from search.query_text import prepare
 from search.querying import _parser, parse_query, search
-from search.ranking import FIELD_B, K1, K3, PostingCache, rank, score_all, top_k
-from search.schema import ArticleSchema, news_analyzer
-from search.store import IndexStore
 from tests.conftest import index_from_records, needs_reuters
 
 WORDS = ["oil", "prices", "coffee", "brazil", "cocoa", "bank", "japan", "wheat", "export", "gold"]

@@ -8,8 +8,8 @@ from types import ModuleType
 
 import pytest
 
+from search.analysis import WORD
 from search.query_text import limit_problem
-from search.schema import WORD
 from tests.conftest import SHARED
 
 CORPORA = SHARED / "corpora"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from search.backends.whoosh.store import IndexStore
 from search.querying import search
 from search.stats import index_stats
-from search.store import IndexStore
 
 
 def test_all_21578_stories_are_indexed(reuters_index: Path) -> None:

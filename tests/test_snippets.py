@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from search.analysis import WORD, normalize_word
+from search.backends.whoosh.store import IndexStore
 from search.querying import search
-from search.schema import WORD, normalize_word
 from search.snippets import _matches, highlight_text, lead, plain_snippet
-from search.store import IndexStore
 from tests.conftest import needs_reuters
 
 

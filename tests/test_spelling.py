@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from search.backends.whoosh.store import IndexStore
 from search.querying import search
 from search.spelling import inflection, sounds_like
-from search.store import IndexStore
 from tests.conftest import needs_reuters
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from search.backends.whoosh.store import IndexStore
 from search.indexing import build, update
 from search.querying import search
-from search.store import IndexStore
 from search.stories import WINDOW_DAYS, cluster, resemblance, sketch
 from tests.conftest import SEED, needs_reuters
 from web import create_app

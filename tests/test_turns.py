@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from search import budget
+from search.backends.whoosh.store import IndexStore
 from search.querying import search
-from search.store import IndexStore
 from web.turns import Turn, Turns
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from search.store import open_store
+from search.backends.whoosh.store import open_store
 from search.wildcards import MAX_SCAN, expand, glob_regex, leading_wildcard
 from tests.conftest import needs_reuters
 

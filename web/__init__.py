@@ -15,8 +15,8 @@ from typing import Any
 from flask import Flask, Response, request
 
 from search import budget
+from search.backends.whoosh.store import IndexStore, default_location, open_store
 from search.errors import NewsSearchError
-from search.store import IndexStore, default_location, open_store
 from web.turns import BODY_IN_MEMORY
 
 __all__ = ["create_app", "store", "warm"]

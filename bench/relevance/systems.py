@@ -43,14 +43,14 @@ from typing import Protocol
 import tantivy
 from corpora import Doc
 
+from search.analysis import WORD
 from search.articles import Article
+from search.backends.whoosh.matching import match_set
+from search.backends.whoosh.ranking import rank
+from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
 from search.indexing import build
-from search.matching import match_set
 from search.querying import MAX_PER_PAGE, parse_query, query_word_counts, search
-from search.ranking import rank
-from search.schema import WORD
-from search.store import IndexStore
 
 __all__ = [
     "DEFAULT_SYSTEMS",

@@ -21,8 +21,8 @@ from typing import Any
 from whoosh import query as wq
 
 from search import budget
+from search.backends.whoosh.ranking import PostingCache, postings
 from search.cache import BoundedCache
-from search.ranking import PostingCache, postings
 
 __all__ = ["TERM_SET_ENTRIES", "TermSetCache", "match_set"]
 

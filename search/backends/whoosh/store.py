@@ -29,12 +29,12 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
+from search.backends.whoosh.matching import TermSetCache
+from search.backends.whoosh.ranking import FieldLengths, PostingCache
+from search.backends.whoosh.schema import SCHEMA_VERSION
 from search.errors import IndexCorrupt, IndexMissing, NotFound
-from search.indexing import CURRENT, current_generation, read_summary
 from search.labels import Labels, read_labels
-from search.matching import TermSetCache
-from search.ranking import FieldLengths, PostingCache
-from search.schema import SCHEMA_VERSION
+from search.layout import CURRENT, current_generation, day_date, read_summary
 from search.spelling import Lexicon
 from search.stories import read_stories
 
@@ -52,15 +52,6 @@ RETRY_SECONDS = 1.0
 def default_location() -> Path:
     """``$NEWS_SEARCH_INDEX``, or ``./index``."""
     return Path(os.environ.get("NEWS_SEARCH_INDEX") or "index")
-
-
-def day_number(d: date) -> int:
-    """The day number the columns use: the proleptic Gregorian ordinal."""
-    return d.toordinal()
-
-
-def day_date(n: int) -> date:
-    return date.fromordinal(n)
 
 
 @dataclass
