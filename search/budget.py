@@ -36,9 +36,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from whoosh import query as wq
-
 from search.errors import QueryTooCostly, SearchTimeout
+from search.query import Node, Phrase, Term, children
 
 __all__ = [
     "MAX_CLAUSES",
@@ -111,21 +110,17 @@ class Cost:
         return None
 
 
-def price(q: wq.Query, reader: Any) -> Cost:
-    """The cost of ``q`` (expanded: only terms and phrases are left, see
-    ``querying._expand``) by the reader's document frequencies."""
-    if isinstance(q, wq.Term):
-        return Cost(1, _df(reader, q.fieldname, q.text), 0)
-    if isinstance(q, wq.Phrase):
-        dfs = [_df(reader, q.fieldname, w) for w in q.words] or [0]
+def price(q: Node, reader: Any) -> Cost:
+    """The cost of an expanded query (only terms and phrases are left, see
+    ``querying.expand``) by the reader's document frequencies."""
+    if isinstance(q, Term):
+        return Cost(1, _df(reader, q.field, q.text), 0)
+    if isinstance(q, Phrase):
+        dfs = [_df(reader, q.field, w) for w in q.words] or [0]
         positions = min(dfs) * len(dfs) if len(dfs) > 1 else 0
         return Cost(len(dfs), sum(dfs), positions)
-    if isinstance(q, wq.MultiTerm) and not isinstance(q, wq.Every):
-        # Not expanded (the caller did not): each expansion may be a clause of its own.
-        terms = list(q._btexts(reader))
-        return Cost(len(terms), sum(_df(reader, q.fieldname, t) for t in terms), 0)
     total = Cost()
-    for child in q.children():
+    for child in children(q):
         total = total + price(child, reader)
     return total
 
@@ -137,7 +132,7 @@ def _df(reader: Any, fieldname: str, text: str | bytes) -> int:
         return 0
 
 
-def enforce(q: wq.Query, reader: Any) -> Cost:
+def enforce(q: Node, reader: Any) -> Cost:
     """The query's cost, or :class:`QueryTooCostly` when it is over the budget."""
     cost = price(q, reader)
     problem = cost.problem()

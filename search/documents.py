@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
-from whoosh import query as wq
 
+from search.analysis import terms
 from search.articles import TAG_FIELDS, Article
 from search.backends.whoosh.matching import match_set
 from search.backends.whoosh.ranking import rank
 from search.backends.whoosh.store import IndexStore, Snapshot, open_store
 from search.errors import NotFound
 from search.layout import day_date
+from search.query import Node, Nothing, Or, Phrase, Term
 from search.query_text import prepare
-from search.querying import highlight_terms, parse_query
+from search.querying import expand, highlight_terms, parse_query
 from search.snippets import highlight_text
 
 __all__ = ["ArticleLink", "ArticleView", "get_article"]
@@ -129,10 +130,10 @@ def _by_title(snap: Snapshot, title: str) -> ArticleLink | None:
     """The newest article whose headline is exactly ``title``, if any."""
     if not title.strip():
         return None
-    words = [t.text for t in snap.searcher.schema["title"].analyzer(title)]
+    words = tuple(terms(title))
     if not words:
         return None
-    q: wq.Query = wq.Phrase("title", words) if len(words) > 1 else wq.Term("title", words[0])
+    q: Node = Phrase("title", words) if len(words) > 1 else Term("title", words[0])
     found = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
     wanted = " ".join(title.split()).casefold()
     best: int | None = None
@@ -148,7 +149,7 @@ def _more_like(snap: Snapshot, docnum: int, article: Article) -> list[ArticleLin
     keys = snap.searcher.key_terms_from_text("body", text, numterms=12)
     if not keys:
         return []
-    q = wq.Or([wq.Term("body", word, boost=weight) for word, weight in keys])
+    q = Or(tuple(Term("body", word, boost=weight) for word, weight in keys))
     matched = set(match_set(q, snap.searcher, snap.live_set, snap.term_cache))
     matched.discard(docnum)
     ranked = rank(
@@ -169,17 +170,18 @@ def get_article(
     snap = open_store(index).snapshot()
     docnum = snap.docnum_for(article_id)
     article = _article(snap, docnum)
-    terms: frozenset[str] = frozenset()
+    marked: frozenset[str] = frozenset()
     title_terms: frozenset[str] = frozenset()
     q = parse_query(prepare(query or "").text)
-    if q is not wq.NullQuery:
-        terms = highlight_terms(q, snap)
-        title_terms = highlight_terms(q, snap, ("title",))
+    if not isinstance(q, Nothing):
+        q = expand(q, snap, [])
+        marked = highlight_terms(q)
+        title_terms = highlight_terms(q, ("title",))
     return ArticleView(
         article=article,
         title_html=highlight_text(article.title, title_terms),
-        standfirst_html=highlight_text(article.standfirst, terms),
-        body_html=[highlight_text(p, terms) for p in article.body],
+        standfirst_html=highlight_text(article.standfirst, marked),
+        body_html=[highlight_text(p, marked) for p in article.body],
         more_like_this=_more_like(snap, docnum, article),
         previous=_by_title(snap, article.previous_title),
         next=_by_title(snap, article.next_title),

@@ -16,15 +16,12 @@ import dataclasses
 import errno
 import hashlib
 import os
-import shutil
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-
-from whoosh import index as whoosh_index
 
 from search.articles import (
     DATE_ORDERS,
@@ -36,8 +33,8 @@ from search.articles import (
     iter_files,
     read_path,
 )
-from search.backends.whoosh.schema import SCHEMA_VERSION, ArticleSchema, article_document
-from search.backends.whoosh.segments import write_index
+from search.backends.whoosh import writer
+from search.backends.whoosh.schema import SCHEMA_VERSION
 from search.control import clear
 from search.errors import (
     DiskFull,
@@ -228,15 +225,7 @@ def _live_ids(loc: Path, paths: Collection[str]) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     with contextlib.suppress(Exception):  # a damaged live index: fresh ids
-        ix = whoosh_index.open_dir(str(gen))
-        try:
-            with ix.searcher() as s:
-                for p in paths:
-                    doc = s.document(path=p)
-                    if doc and doc.get("id"):
-                        out[p] = doc["id"]
-        finally:
-            ix.close()
+        out = writer.ids_for_paths(gen, paths)
     return out
 
 
@@ -322,24 +311,20 @@ def build(
         tmp.mkdir()
         gen: Path | None = None
         try:
-            whoosh_index.create_in(str(tmp), ArticleSchema()).close()
+            writer.create(tmp)
 
             sketches: list[Sketch] = []
 
-            def documents() -> Iterator[dict[str, Any]]:
+            def documents() -> Iterator[tuple[Article, bytes]]:
                 for article in _articles(files, fmt, report, progress, ids, date_order):
                     sk = _sketch(article)
                     sketches.append(sk)
-                    yield article_document(article, encode(sk.hashes))
+                    yield article, encode(sk.hashes)
                     report.indexed += 1
                 if strict and StrictFailure.applies(report):
                     raise StrictFailure(report)
 
-            write_index(str(tmp), documents(), procs=procs, limitmb=limitmb)
-            ix = whoosh_index.open_dir(str(tmp))
-            report.articles = ix.doc_count()
-            toc_generation = ix.latest_generation()
-            ix.close()
+            report.articles, toc_generation = writer.write_all(tmp, documents(), procs, limitmb)
             write_stories(tmp, cluster(sketches), toc_generation)
             previous = live_or_none(loc)
             if report.articles == 0 and not allow_empty:
@@ -414,22 +399,6 @@ def _disk_full(e: BaseException) -> bool:
     return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def _remove_unlisted_files(gen: Path) -> None:
-    """Remove what a failed commit left: segment files no table of contents lists, and
-    the writer's scratch space."""
-    with contextlib.suppress(Exception):
-        ix = whoosh_index.open_dir(str(gen))
-        toc = ix._read_toc()
-        whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
-        ix.close()
-    # The writer's scratch space (a folder, or a file, named MAIN.tmp).
-    for scratch in gen.glob("*.tmp"):
-        if scratch.is_dir():
-            shutil.rmtree(scratch, ignore_errors=True)
-        else:
-            scratch.unlink(missing_ok=True)
-
-
 # ------------------------------------------------------------------------ update
 
 
@@ -475,7 +444,7 @@ def update(
             missing = []
         report.skipped.extend(missing)
         try:
-            ix = whoosh_index.open_dir(str(gen))
+            ix = writer.Update(gen)
         except Exception as e:  # whoosh raises many kinds for a damaged index
             raise IndexCorrupt(
                 str(loc), str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -483,11 +452,10 @@ def update(
         # Stored sketches are decoded only if the update commits (to cluster again).
         stored_sketches: dict[str, tuple[Any, bytes | None]] = {}
         new_sketches: dict[str, Sketch] = {}
-        with ix.searcher() as s:
-            existing: dict[str, tuple[str, str]] = {}
-            for f in s.reader().all_stored_fields():
-                existing[f["id"]] = (f.get("content_hash", ""), f.get("path", ""))
-                stored_sketches[f["id"]] = (f.get("published"), f.get("sketch"))
+        existing: dict[str, tuple[str, str]] = {}
+        for f in ix.stored():
+            existing[f["id"]] = (f["content_hash"], f["path"])
+            stored_sketches[f["id"]] = (f["published"], f["sketch"])
         listed = {str(f) for f in files}
         unlisted = sorted(s.path for s in missing if s.unreadable)
         # Ids the index keeps whatever this run reads: from files not read this time
@@ -499,7 +467,6 @@ def update(
         }
         known = {path: art_id for art_id, (_, path) in existing.items() if path in listed}
         ids = page_ids(files, roots, known, taken)
-        writer = ix.writer()
         seen: set[str] = set()
         try:
             for article in _articles(files, fmt, report, progress, ids, date_order):
@@ -507,14 +474,11 @@ def update(
                 old = existing.get(article.id)
                 if old is None or old[0] != article.content_hash or old[1] != article.path:
                     sk = new_sketches[article.id] = _sketch(article)
-                    document = article_document(article, encode(sk.hashes))
-                    # An index of an earlier version may lack a newer stored field (url).
-                    document = {k: v for k, v in document.items() if k in ix.schema}
                     if old is None:
-                        writer.add_document(**document)
+                        ix.add(article, encode(sk.hashes))
                         report.indexed += 1
                     else:
-                        writer.update_document(**document)
+                        ix.replace(article, encode(sk.hashes))
                         report.updated += 1
                 else:
                     report.unchanged += 1
@@ -523,7 +487,7 @@ def update(
             unreadable = sorted({s.path.split("#", 1)[0].rsplit(":", 1)[0] for s in report.skipped})
             for art_id, (_, path) in existing.items():
                 if art_id not in seen and _under(path, roots) and not _under(path, unreadable):
-                    writer.delete_by_term("id", art_id)
+                    ix.delete(art_id)
                     stored_sketches.pop(art_id, None)
                     report.removed += 1
             if strict and StrictFailure.applies(report):
@@ -536,14 +500,13 @@ def update(
                 # new table of contents into place. Until that rename readers see the
                 # index (and its groups) as they were; from it, both new ones.
                 write_stories(gen, cluster(_sketches(stored_sketches, new_sketches)),
-                              writer.generation)  # fmt: skip
-                writer.commit(optimize=False)
+                              ix.next_generation)  # fmt: skip
+                ix.commit()
             else:
-                writer.cancel()
+                ix.cancel()
         except BaseException as e:
-            with contextlib.suppress(Exception):
-                writer.cancel()
-            _remove_unlisted_files(gen)
+            ix.cancel()
+            writer.remove_unlisted(gen)
             with contextlib.suppress(Exception):  # the groups of a commit that failed
                 prune_stories(gen, ix.latest_generation())
             if _disk_full(e):

@@ -24,7 +24,7 @@ import re
 import time
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,24 +33,36 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
-from whoosh import query as wq
-from whoosh.qparser import FuzzyTermPlugin, MultifieldParser, OrGroup
-from whoosh.qparser.plugins import RangePlugin, SingleQuotePlugin
 
 from search import budget
-from search.analysis import WORD, normalize_word
+from search.analysis import WORD, normalize_word, terms
 from search.articles import TAG_FIELDS
+from search.backends.whoosh import parsing
 from search.backends.whoosh.matching import match_set
 from search.backends.whoosh.ranking import rank, score_all, scoring_terms, top_k
-from search.backends.whoosh.schema import ArticleSchema, news_analyzer
 from search.backends.whoosh.store import IndexStore, Snapshot, open_store
 from search.errors import InvalidParameter
 from search.layout import day_date, day_number
 from search.periods import UnreadableDate, in_words, read_period
+from search.query import (
+    EVERY,
+    NOTHING,
+    And,
+    Every,
+    Fuzzy,
+    Node,
+    Nothing,
+    Or,
+    Prefix,
+    Term,
+    Wildcard,
+    rebuild,
+)
 from search.query_text import Prepared, limit_problem, prepare
 from search.snippets import lead, make_snippet, plain_snippet
 from search.spelling import inflection
-from search.wildcards import MAX_SCAN, expand, leading_wildcard
+from search.wildcards import MAX_SCAN, leading_wildcard
+from search.wildcards import expand as expand_wildcard
 
 __all__ = [
     "HALF_LIFE_DAYS",
@@ -87,7 +99,7 @@ MAX_PER_PAGE = 100
 MAX_RESULT_WINDOW = 10_000
 #: A prefix, wildcard or fuzzy term expands to at most this many index terms.
 MAX_EXPANSION = 64
-SEARCH_FIELDS = ("title", "standfirst", "body")
+SEARCH_FIELDS = parsing.SEARCH_FIELDS
 #: The metadata facets (where the source has them: Reuters-21578 does), as filter names.
 TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
 #: Each metadata facet by the name of its field in an article ("place" -> "places"): the
@@ -248,75 +260,36 @@ class SearchPage:
 
 # ---------------------------------------------------------------------- parsing
 
-_PARSERS: dict[str, MultifieldParser] = {}
 
-
-def _parser(match: str = "all") -> MultifieldParser:
-    """Whoosh's parser for one match mode: bare words joined by AND, or by OR."""
-    p = _PARSERS.get(match)
-    if p is None:
-        kwargs = {"group": OrGroup} if match == "any" else {}
-        p = MultifieldParser(list(SEARCH_FIELDS), ArticleSchema(), **kwargs)
-        # 'single quotes' are apostrophes in news text, and [a TO b] ranges on words
-        # mean nothing to a reader; date ranges are read before Whoosh sees the text.
-        p.remove_plugin_class(SingleQuotePlugin)
-        p.remove_plugin_class(RangePlugin)
-        p.add_plugin(FuzzyTermPlugin())
-        _PARSERS[match] = p
-    return p
-
-
-def _exclusions_apart(q: wq.Query) -> wq.Query:
-    """In "any" mode, ``a b -c`` means (a OR b) AND NOT c, as a reader (and
-    Elasticsearch's bool query) means it; Whoosh's OR group reads it as
-    a OR b OR (NOT c), which matches nearly everything.
-
-    Whoosh flattens an OR inside an OR, so a parenthesised exclusion applies to the
-    whole query: ``(a -b) c`` is (a OR c) AND NOT b, and ``a -(b c)`` excludes both b
-    and c (in "all" mode, articles with both). ``a OR NOT b`` is a AND NOT b."""
-    if isinstance(q, wq.Or):
-        kids = [_exclusions_apart(c) for c in q.subqueries]
-        excluded = [c.query for c in kids if isinstance(c, wq.Not)]
-        wanted = [c for c in kids if not isinstance(c, wq.Not)]
-        if not excluded:
-            return wq.Or(kids, boost=q.boost)
-        nots = wq.Not(excluded[0] if len(excluded) == 1 else wq.Or(excluded))
-        if not wanted:
-            return nots
-        # The group's boost (``(a b -c)^2``) stays on what it scores.
-        return wq.And([wanted[0] if len(wanted) == 1 else wq.Or(wanted), nots], boost=q.boost)
-    if q.children():
-        return q.apply(_exclusions_apart)
-    return q
-
-
-def _expand(q: wq.Query, snap: Snapshot, notes: list[str]) -> wq.Query:
+def expand(node: Node, snap: Snapshot, notes: list[str]) -> Node:
     """Replace every prefix, wildcard and fuzzy term by the words it stands for (at most
     :data:`MAX_EXPANSION` of them, with a note when there were more), so that what is
     priced, matched and ranked is terms and phrases only."""
     reader = snap.searcher.reader()
     noted: set[str] = set()
 
-    def capped(node: wq.MultiTerm, terms: list[str] | list[bytes], label: str) -> wq.Query:
-        if len(terms) > MAX_EXPANSION:
+    def capped(field: str, boost: float, words: Sequence[str | bytes], label: str) -> Node:
+        if len(words) > MAX_EXPANSION:
             if label not in noted:
                 noted.add(label)
                 notes.append(
                     f"'{label}' matches too many words; searched the first {MAX_EXPANSION}"
                 )
-            terms = terms[:MAX_EXPANSION]
-        if not terms:
-            return wq.NullQuery
-        return wq.Or([wq.Term(node.fieldname, t, boost=node.boost) for t in terms])
+            words = words[:MAX_EXPANSION]
+        if not words:
+            return NOTHING
+        return Or(tuple(Term(field, _word(w), boost) for w in words))
 
-    def fix(node: wq.Query) -> wq.Query:
+    def fix(node: Node) -> Node:
         budget.check()
-        if isinstance(node, wq.FuzzyTerm) and snap.lexicon is not None:
+        if isinstance(node, Fuzzy):
             # Whoosh's own expansion walks every term in Python: look it up instead.
-            near = snap.lexicon.candidates(str(node.text), node.maxdist, node.prefixlength)
-            return capped(node, [w for _, w in near[: MAX_EXPANSION + 1]], str(node.text))
-        if isinstance(node, wq.Wildcard):
-            pattern = str(node.text)
+            assert snap.lexicon is not None
+            near = snap.lexicon.candidates(node.text, node.maxdist, node.prefix)
+            return capped(node.field, node.boost, [w for _, w in near[: MAX_EXPANSION + 1]],
+                          node.text)  # fmt: skip
+        if isinstance(node, Wildcard):
+            pattern = node.text
             if leading_wildcard(pattern):
                 rest = pattern.lstrip("*?")
                 if pattern not in noted:
@@ -326,29 +299,31 @@ def _expand(q: wq.Query, snap: Snapshot, notes: list[str]) -> wq.Query:
                         + (f"of the index); searched '{rest}' instead" if rest else "of the index)")
                     )
                 if not rest:
-                    return wq.NullQuery
+                    return NOTHING
                 if "*" not in rest and "?" not in rest:
-                    return wq.Term(node.fieldname, rest, boost=node.boost)
+                    return Term(node.field, rest, node.boost)
                 pattern = rest
-            found = expand(reader, node.fieldname, pattern, MAX_EXPANSION + 1)
+            found = expand_wildcard(reader, node.field, pattern, MAX_EXPANSION + 1)
             if not found.complete and len(found.words) <= MAX_EXPANSION and pattern not in noted:
                 noted.add(pattern)
                 notes.append(
                     f"'{pattern}' has too many words under its prefix to read them all; "
                     f"searched what the first {MAX_SCAN:,} gave"
                 )
-            return capped(node, found.words, pattern)
-        if isinstance(node, wq.MultiTerm) and not isinstance(node, wq.Every):
-            terms = list(islice(node._btexts(reader), MAX_EXPANSION + 1))
-            return capped(node, terms, str(getattr(node, "text", "")))
-        if node.children():
-            return node.apply(fix)
-        return node
+            return capped(node.field, node.boost, found.words, pattern)
+        if isinstance(node, Prefix):
+            words = list(islice(reader.expand_prefix(node.field, node.text), MAX_EXPANSION + 1))
+            return capped(node.field, node.boost, words, node.text)
+        return rebuild(node, fix)
 
-    return fix(q)
+    return fix(node)
 
 
-def _all_matches(q: wq.Query, snap: Snapshot) -> frozenset[int] | set[int]:
+def _word(w: str | bytes) -> str:
+    return w.decode("utf-8") if isinstance(w, bytes) else w
+
+
+def _all_matches(q: Node, snap: Snapshot) -> frozenset[int] | set[int]:
     """Document numbers of every match (one unscored pass, see search.matching)."""
     return match_set(q, snap.searcher, snap.live_set, snap.term_cache)
 
@@ -533,7 +508,7 @@ def _top_by_date(ids: AbstractSet[int], snap: Snapshot, k: int, newest: bool) ->
 
 
 def _top_by_score(
-    q: wq.Query,
+    q: Node,
     snap: Snapshot,
     matched: AbstractSet[int],
     k: int,
@@ -548,11 +523,11 @@ _FIELD_PREFIX = re.compile(r"\b\w+:")
 def query_word_counts(text: str) -> Counter[bytes]:
     """How many times each indexed word occurs in a prepared query (field names left
     out): a word a reader repeats weighs more (``ranking.K3``)."""
-    return Counter(t.text.encode("utf-8") for t in news_analyzer()(_FIELD_PREFIX.sub(" ", text)))
+    return Counter(t.encode("utf-8") for t in terms(_FIELD_PREFIX.sub(" ", text)))
 
 
 def _top_by_recency(
-    q: wq.Query,
+    q: Node,
     snap: Snapshot,
     matched: AbstractSet[int],
     k: int,
@@ -598,11 +573,10 @@ def _suggest(prepared: Prepared, snap: Snapshot, total: int) -> str | None:
     lexicon = snap.lexicon
     assert lexicon is not None
     options: list[list[tuple[float, str, str]]] = []  # per word: (cost, as written, stem)
-    analyzer = news_analyzer()
     weighed = 0
     for word in prepared.plain_words:
         norm = normalize_word(word)
-        if not norm.isalpha() or not any(True for _ in analyzer(word)):
+        if not norm.isalpha() or not any(True for _ in terms(word)):
             options.append([(0.0, word, "")])  # a stop word is not searched: kept, not counted
             continue
         freq = lexicon.doc_frequency(norm)
@@ -642,7 +616,7 @@ def _articles_with_all(stems: tuple[str, ...], snap: Snapshot) -> int:
     """How many articles have every one of ``stems`` (in any searched field)."""
     if not stems:
         return 0
-    q = wq.And([wq.Or([wq.Term(f, s) for f in SEARCH_FIELDS]) for s in dict.fromkeys(stems)])
+    q = And(tuple(Or(tuple(Term(f, s) for f in SEARCH_FIELDS)) for s in dict.fromkeys(stems)))
     return len(_all_matches(q, snap))
 
 
@@ -791,8 +765,8 @@ def search(
         versions = {}
 
     term_set: frozenset[str] = frozenset()
-    if window and not isinstance(q, wq.Every):
-        term_set = highlight_terms(q, snap)
+    if window and not isinstance(q, Every):
+        term_set = highlight_terms(q)
     hits = []
     for docnum, score in window:
         f = snap.searcher.stored_fields(docnum)
@@ -877,7 +851,7 @@ class Matches:
     """Every article a query and its filters match, before any ranking."""
 
     snap: Snapshot
-    query: wq.Query
+    query: Node
     ids: AbstractSet[int]
     notes: list[str]
     prepared: Prepared
@@ -956,18 +930,18 @@ def find_matches(
     if prepared.date_to and (hi is None or prepared.date_to < hi):
         hi = prepared.date_to
 
-    q: wq.Query
+    q: Node
     if prepared.text.strip():
         q = parse_query(prepared.text, notes, match)
-        if q is wq.NullQuery:
+        if isinstance(q, Nothing):
             notes.append("only very common words were given; they are not searched on their own")
     else:
-        q = wq.Every()
+        q = EVERY
     ids: AbstractSet[int]
-    if q is not wq.NullQuery:
-        q = _expand(q, snap, notes)
+    if not isinstance(q, Nothing):
+        q = expand(q, snap, notes)
         budget.enforce(q, snap.searcher.reader())
-        ids = _all_matches(q, snap) if q is not wq.NullQuery else frozenset()
+        ids = _all_matches(q, snap) if not isinstance(q, Nothing) else frozenset()
     else:
         ids = frozenset()
 
@@ -989,7 +963,7 @@ def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | Non
     """The first ``k`` matches in ``sort`` order, with their scores (None for date sorts)."""
     _check_sort(sort)
     effective_sort = sort
-    if sort in ("relevance", "recent") and isinstance(m.query, wq.Every):
+    if sort in ("relevance", "recent") and isinstance(m.query, Every):
         effective_sort = "newest"
     if effective_sort == "relevance":
         return list(_top_by_score(m.query, m.snap, m.ids, k, m.counts))
@@ -998,34 +972,25 @@ def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | Non
     return [(d, None) for d in _top_by_date(m.ids, m.snap, k, effective_sort == "newest")]
 
 
-def highlight_terms(
-    q: wq.Query, snap: Snapshot, fields: tuple[str, ...] = ("standfirst", "body")
-) -> frozenset[str]:
+def highlight_terms(q: Node, fields: tuple[str, ...] = ("standfirst", "body")) -> frozenset[str]:
     """The index terms (stems) that ``q`` looks for in ``fields``: what a snippet marks.
 
     The terms BM25F scores, restricted to ``fields``: a query for ``title:zebra`` marks
     nothing in the body (its match is the headline), and terms under a NOT none at all.
     """
-    reader = snap.searcher.reader()
-    return frozenset(
-        btext.decode("utf-8") for f, btext, _ in scoring_terms(q, reader) if f in fields
-    )
+    return frozenset(btext.decode("utf-8") for f, btext, _ in scoring_terms(q) if f in fields)
 
 
-def parse_query(text: str, notes: list[str] | None = None, match: str = "all") -> wq.Query:
-    """What Whoosh makes of a prepared query text (``NullQuery`` for nothing to search),
+def parse_query(text: str, notes: list[str] | None = None, match: str = "all") -> Node:
+    """The query tree of a prepared query text (:data:`NOTHING` for nothing to search),
     its bare words joined as ``match`` says (see :data:`MATCH_MODES`)."""
     _check_match(match)
     if not text.strip():
-        return wq.NullQuery
-    parser = _parser(match)
+        return NOTHING
     try:
-        q = parser.parse(text).normalize()
+        return parsing.parse(text, match)
     except Exception:  # Whoosh's parser fails on a few operator tangles: "(NOT AND )"
         words = [w for w in WORD.findall(text) if w not in ("AND", "OR", "NOT")]
         if notes is not None:
             notes.append(TANGLED_OPERATORS_NOTE)
-        q = parser.parse(" ".join(words)).normalize() if words else wq.NullQuery
-    if match == "any" and q is not wq.NullQuery:
-        q = _exclusions_apart(q).normalize()
-    return q
+        return parsing.parse(" ".join(words), match) if words else NOTHING

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 
 from search.backends.whoosh.matching import match_set
-from search.backends.whoosh.store import IndexStore
+from search.backends.whoosh.parsing import whoosh_query
+from search.backends.whoosh.store import IndexStore, Snapshot
 from search.indexing import build, update
+from search.query import Node
 from search.query_text import prepare
-from search.querying import _parser
+from search.querying import expand, parse_query
 from tests.conftest import page
 
 QUERIES = [
@@ -23,7 +25,7 @@ QUERIES = [
 
 def whoosh_ids(store: IndexStore, text: str) -> set[int]:
     snap = store.snapshot()
-    q = _parser().parse(prepare(text).text).normalize()
+    q = whoosh_query(prepare(text).text)
     return (
         set(q.matcher(snap.searcher).all_ids())
         if q.estimate_size(snap.searcher.reader())
@@ -31,15 +33,20 @@ def whoosh_ids(store: IndexStore, text: str) -> set[int]:
     )
 
 
+def ours(text: str, snap: Snapshot) -> Node:
+    """Our reading of the query, expanded as a search expands it."""
+    return expand(parse_query(prepare(text).text), snap, [])
+
+
 @pytest.mark.parametrize("text", QUERIES)
 def test_same_as_whoosh_on_reuters(reuters_index: Path, text: str) -> None:
     store = IndexStore(reuters_index)
     snap = store.snapshot()
-    q = _parser().parse(prepare(text).text).normalize()
-    ours = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
-    assert set(ours) == whoosh_ids(store, text)
+    q = ours(text, snap)
+    found = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
+    assert set(found) == whoosh_ids(store, text)
     # And again from the term cache.
-    assert set(match_set(q, snap.searcher, snap.live_set, snap.term_cache)) == set(ours)
+    assert set(match_set(q, snap.searcher, snap.live_set, snap.term_cache)) == set(found)
 
 
 def test_same_as_whoosh_with_deletions_and_segments(tmp_path: Path) -> None:
@@ -70,7 +77,7 @@ def test_same_as_whoosh_with_deletions_and_segments(tmp_path: Path) -> None:
         '"alpha beta"',
         '"beta alpha"',
     ):
-        q = _parser().parse(prepare(text).text).normalize()
+        q = ours(text, snap)
         assert set(match_set(q, snap.searcher, snap.live_set, None)) == whoosh_ids(store, text), (
             text
         )

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
+from search.backends.whoosh.parsing import whoosh_query
 from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
 from search.query_text import MAX_QUERY_CHARS, MAX_QUERY_WORDS, count_words, prepare
-from search.querying import _parser, search
+from search.querying import search
 from tests.conftest import index_from_records
 
 ARTICLES = [
@@ -336,7 +337,7 @@ def test_facets_equal_an_independent_count(reuters_index: Path, query: str) -> N
     store = IndexStore(reuters_index)
     page = search(query, index=store)
     snap = store.snapshot()
-    q = _parser().parse(prepare(query).text).normalize()
+    q = whoosh_query(prepare(query).text)
     results = snap.searcher.search(q, limit=None, scored=False, sortedby=None)
     months: Counter[str] = Counter()
     for docnum in results.docs():

@@ -15,7 +15,7 @@ from search.backends.whoosh.ranking import FIELD_B, K1, K3, PostingCache, rank, 
 from search.backends.whoosh.schema import ArticleSchema, news_analyzer
 from search.backends.whoosh.store import IndexStore
 from search.query_text import prepare
-from search.querying import _parser, parse_query, search
+from search.querying import parse_query, search
 from tests.conftest import index_from_records, needs_reuters
 
 WORDS = ["oil", "prices", "coffee", "brazil", "cocoa", "bank", "japan", "wheat", "export", "gold"]
@@ -92,7 +92,7 @@ def test_a_repeated_word_weighs_more(store: IndexStore) -> None:
 
 def test_filtered_ranking_only_returns_allowed(store: IndexStore) -> None:
     snap = store.snapshot()
-    q = _parser().parse("oil").normalize()
+    q = parse_query("oil")
     matched = match_set(q, snap.searcher, snap.live_set, None)
     allowed = set(sorted(matched)[:5])
     ranked = rank(q, snap.searcher, allowed, 100, snap.field_lengths(), None)

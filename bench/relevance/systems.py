@@ -50,7 +50,7 @@ from search.backends.whoosh.ranking import rank
 from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
 from search.indexing import build
-from search.querying import MAX_PER_PAGE, parse_query, query_word_counts, search
+from search.querying import MAX_PER_PAGE, expand, parse_query, query_word_counts, search
 
 __all__ = [
     "DEFAULT_SYSTEMS",
@@ -213,7 +213,7 @@ class OursNoCap(Ours):
         assert self.store is not None, "build() first"
         snap = self.store.snapshot()
         prepared = engine_query(text)
-        q = parse_query(prepared, match="any")
+        q = expand(parse_query(prepared, match="any"), snap, [])
         matched = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
         counts = query_word_counts(prepared)
         top = rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache, counts)

@@ -6,7 +6,7 @@ need that set for every query (the total, the date filter, the facets), so we co
 it differently: each term's posting list is decoded block by block (by the decoder
 that ranking shares) into a Python set, cached per snapshot, and AND/OR/NOT become set
 intersection, union and difference. Phrases intersect their words' sets, then check
-positions of the candidates only; other query types fall back to Whoosh's matchers.
+positions of the candidates only.
 ``tests/test_matching.py`` checks the result equals Whoosh's ``all_ids()`` over a table
 of queries.
 """
@@ -14,15 +14,13 @@ of queries.
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from itertools import accumulate
-from pickle import loads
 from typing import Any
 
-from whoosh import query as wq
-
 from search import budget
+from search.backends.whoosh import internals
 from search.backends.whoosh.ranking import PostingCache, postings
 from search.cache import BoundedCache
+from search.query import And, AndMaybe, AndNot, Every, Node, Not, Nothing, Or, Phrase, Term
 
 __all__ = ["TERM_SET_ENTRIES", "TermSetCache", "match_set"]
 
@@ -73,8 +71,7 @@ def _deleted(reader: Any) -> frozenset[int]:
     """Global numbers of the deleted documents of every segment."""
     out: set[int] = set()
     for seg, offset in reader.leaf_readers():
-        if seg.has_deletions():
-            out.update(d + offset for d in seg.deleted_docs_set)
+        out.update(d + offset for d in internals.deleted_in(seg))
     return frozenset(out)
 
 
@@ -121,34 +118,29 @@ def _positions(
         local = sorted(d - offset for d in wanted if offset <= d < end)
         if not local:
             continue
-        fmt = seg.schema[fieldname].format
-        m = seg._terms.matcher(fieldname, btext, fmt)
+        found = internals.blocks(seg, fieldname, btext)
+        if found is None:  # not stored in blocks: ask the public matcher
+            m, chosen = seg.postings(fieldname, btext), set(local)
+            while m.is_active():
+                if m.id() in chosen:
+                    out[m.id() + offset] = list(m.value_as("positions"))
+                m.next()
+            continue
         i = 0
-        while m.is_active() and i < len(local):
+        for block in found:
+            if i >= len(local):
+                break
             budget.check()
-            if local[i] <= m._maxid:
-                if m._data is None:
-                    m._read_data()
-                ids = m._data[0]
-                values = m._data[2]
-                for j, d in enumerate(ids if m._byteids else accumulate(ids)):
+            if local[i] <= block.max_id:
+                values = block.values()
+                for j, d in enumerate(block.ids()):
                     while i < len(local) and local[i] < d:
                         i += 1
                     if i < len(local) and local[i] == d:
-                        out[d + offset] = _decode_positions(values[j])
-                while i < len(local) and local[i] <= m._maxid:
+                        out[d + offset] = internals.decode_positions(values[j])
+                while i < len(local) and local[i] <= block.max_id:
                     i += 1
-            if m._lastblock:
-                break
-            m._next_block()
     return out
-
-
-def _decode_positions(value: bytes) -> list[int]:
-    """Whoosh's Positions value: a 4-byte frequency, then the pickled position deltas
-    with the pickle's final STOP byte left off. (Its own decoder sums them in Python.)"""
-    body = value[4:]
-    return list(accumulate(loads(body if body.endswith(b".") else body + b".")))
 
 
 def _in_sequence(positions: list[list[int]], slop: int) -> bool:
@@ -168,19 +160,19 @@ def _in_sequence(positions: list[list[int]], slop: int) -> bool:
     return False
 
 
-def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> frozenset[int]:
+def phrase_set(q: Phrase, searcher: Any, cache: TermSetCache | None) -> frozenset[int]:
     """Documents holding the phrase: the words' sets intersected, then positions checked
     only for those candidates (Whoosh's span matcher walks every posting in Python)."""
-    words = [w if isinstance(w, bytes) else w.encode("utf-8") for w in q.words]
+    words = [w.encode("utf-8") for w in q.words]
     # Checking positions is the dearest step of any query (a phrase of two common words
     # decodes tens of thousands of position lists), so its result is cached like a term's.
-    key = (q.fieldname, b"\x00".join(words) + b"\x00~%d" % q.slop)
+    key = (q.field, b"\x00".join(words) + b"\x00~%d" % q.slop)
     results = (cache.phrases or cache) if cache is not None else None
     if results is not None and len(words) > 1:
         hit = results.get(key)
         if hit is not None:
             return hit
-    sets = sorted((term_set(searcher, q.fieldname, w, cache) for w in words), key=len)
+    sets = sorted((term_set(searcher, q.field, w, cache) for w in words), key=len)
     candidates: frozenset[int] = sets[0]
     for other in sets[1:]:
         candidates = candidates & other
@@ -188,7 +180,7 @@ def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> froze
             return frozenset()
     if len(words) == 1:
         return candidates
-    per_word = [_positions(searcher, q.fieldname, w, candidates) for w in words]
+    per_word = [_positions(searcher, q.field, w, candidates) for w in words]
     budget.check()
     result = frozenset(
         d for d in candidates if _in_sequence([pw[d] for pw in per_word], max(1, q.slop))
@@ -199,32 +191,28 @@ def phrase_set(q: wq.Phrase, searcher: Any, cache: TermSetCache | None) -> froze
 
 
 def match_set(
-    q: wq.Query, searcher: Any, live: frozenset[int], cache: TermSetCache | None = None
+    q: Node, searcher: Any, live: frozenset[int], cache: TermSetCache | None = None
 ) -> frozenset[int] | set[int]:
-    """Document numbers of every live document that ``q`` matches."""
-    if q is wq.NullQuery or isinstance(q, wq.NullQuery.__class__):
+    """Document numbers of every live document that an expanded query ``q`` matches."""
+    if isinstance(q, Nothing):
         return frozenset()
-    if isinstance(q, wq.Every):
+    if isinstance(q, Every):
         return live
-    if isinstance(q, wq.Term):
-        return term_set(searcher, q.fieldname, q.text, cache)
-    if isinstance(q, wq.Phrase) and q.words:
-        return phrase_set(q, searcher, cache)
-    if isinstance(q, wq.MultiTerm):
-        reader = searcher.reader()
-        out: set[int] = set()
-        for t in q._btexts(reader):
-            out |= term_set(searcher, q.fieldname, t, cache)
-        return out
-    if isinstance(q, wq.AndNot):
-        return match_set(q.a, searcher, live, cache) - match_set(q.b, searcher, live, cache)
-    if isinstance(q, wq.AndMaybe):
-        return match_set(q.a, searcher, live, cache)
-    if isinstance(q, wq.Not):
-        return live - match_set(q.query, searcher, live, cache)
-    if isinstance(q, wq.And):
-        positives = [c for c in q.subqueries if not isinstance(c, wq.Not)]
-        negatives = [c.query for c in q.subqueries if isinstance(c, wq.Not)]
+    if isinstance(q, Term):
+        return term_set(searcher, q.field, q.text, cache)
+    if isinstance(q, Phrase):
+        return phrase_set(q, searcher, cache) if q.words else frozenset()
+    if isinstance(q, AndNot):
+        return match_set(q.positive, searcher, live, cache) - match_set(
+            q.negative, searcher, live, cache
+        )
+    if isinstance(q, AndMaybe):
+        return match_set(q.required, searcher, live, cache)
+    if isinstance(q, Not):
+        return live - match_set(q.item, searcher, live, cache)
+    if isinstance(q, And):
+        positives = [c for c in q.items if not isinstance(c, Not)]
+        negatives = [c.item for c in q.items if isinstance(c, Not)]
         if not positives:
             acc: frozenset[int] | set[int] = live
         else:
@@ -239,15 +227,13 @@ def match_set(
                 break
             acc = acc - match_set(n, searcher, live, cache)
         return acc
-    if isinstance(q, (wq.Or, wq.DisjunctionMax)):
-        out = set()
-        for c in q.subqueries:
+    if isinstance(q, Or):
+        out: set[int] = set()
+        for c in q.items:
             budget.check()
-            if not isinstance(c, wq.Not):
+            if not isinstance(c, Not):
                 out |= match_set(c, searcher, live, cache)
             else:
-                out |= live - match_set(c.query, searcher, live, cache)
+                out |= live - match_set(c.item, searcher, live, cache)
         return out
-    # Phrases, spans and anything else: Whoosh's own matcher decides.
-    m = q.matcher(searcher)
-    return set(m.all_ids()) & live
+    raise TypeError(f"{q!r} is not expanded (search.querying.expand)")

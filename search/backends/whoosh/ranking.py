@@ -20,17 +20,15 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 
-from whoosh import query as wq
-from whoosh.matching import wrappers
-
 from search import budget
+from search.backends.whoosh import internals
 from search.cache import BoundedCache
+from search.query import AndNot, Fuzzy, Node, Not, Phrase, Prefix, Term, Wildcard, children
 
 __all__ = [
     "FIELD_B",
@@ -88,39 +86,19 @@ class PostingCache(BoundedCache[tuple[str, bytes], Postings]):
         )  # fmt: skip
 
 
-def _leaf_postings(matcher: Any) -> tuple[list[int], list[float]]:
-    """Ids and weights of a Whoosh on-disk posting list, a block at a time."""
-    while isinstance(matcher, wrappers.WrappingMatcher):
-        matcher = matcher.child
+def _segment_postings(seg: Any, fieldname: str, btext: bytes) -> tuple[Sequence[int], list[float]]:
+    """Ids and weights of a term's posting list in one segment, a block at a time."""
+    found = internals.blocks(seg, fieldname, btext)
+    if found is None:
+        return internals.walk(seg, fieldname, btext)
     ids: list[int] = []
     weights: list[float] = []
-    if not hasattr(matcher, "_read_ids"):
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return ids, weights
-    blocks = 0
-    while matcher.is_active():
-        blocks += 1
-        if blocks % 64 == 0:  # ~8,000 postings: a long list is ended within it
+    for n, block in enumerate(found, 1):
+        if n % 64 == 0:  # ~8,000 postings: a long list is ended within it
             budget.check()
-        if matcher._data is None:
-            matcher._read_data()
-        block_ids = matcher._data[0]
-        n = len(ids)
-        ids.extend(block_ids if matcher._byteids else accumulate(block_ids))
-        count = len(ids) - n
-        w = matcher._data[1]
-        if w is None:
-            weights.extend([1.0] * count)
-        elif isinstance(w, float):
-            weights.extend([w] * count)
-        else:
-            weights.extend(w)
-        if matcher._lastblock:
-            break
-        matcher._next_block()
+        block_ids = block.ids()
+        ids.extend(block_ids)
+        weights.extend(block.weights(len(block_ids)))
     return ids, weights
 
 
@@ -140,8 +118,7 @@ def postings(searcher: Any, fieldname: str, btext: bytes, cache: PostingCache | 
     for seg, offset in reader.leaf_readers():
         if key not in seg:
             continue
-        raw = seg._terms.matcher(fieldname, btext, seg.schema[fieldname].format)
-        seg_ids, seg_weights = _leaf_postings(raw)
+        seg_ids, seg_weights = _segment_postings(seg, fieldname, btext)
         ids.extend(seg_ids if offset == 0 else [d + offset for d in seg_ids])
         weights.extend(seg_weights)
     result = (ids, weights)
@@ -154,11 +131,7 @@ class FieldLengths:
     """Per-document length of each scored field (as Whoosh stores it), and averages."""
 
     def __init__(self, searcher: Any, fields: Iterable[str]) -> None:
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-        from whoosh.util.numeric import byte_to_length
-
-        table = [byte_to_length(i) or 1 for i in range(256)]
-        table[0] = 1  # Whoosh scores a missing length as 1
+        table = internals.LENGTH_OF_BYTE
         self.lengths: dict[str, array[int]] = {}
         self.average: dict[str, float] = {}
         reader = searcher.reader()
@@ -166,40 +139,34 @@ class FieldLengths:
             out = array("I")
             for seg, _offset in reader.leaf_readers():
                 n = seg.doc_count_all()
-                col = None
-                perdoc = getattr(seg, "_perdoc", None)
-                if perdoc is not None and hasattr(perdoc, "_cached_reader"):
-                    col = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-                if col is None:
+                stored = internals.length_bytes(seg, field)
+                if stored is None:
                     out.extend((seg.doc_field_length(d, field, 1) or 1) for d in range(n))
                 else:
-                    out.extend(table[b] for b in col.load())
+                    out.extend(table[b] for b in stored)
             self.lengths[field] = out
             self.average[field] = searcher.avg_field_length(field) or 1.0
 
 
-def scoring_terms(q: wq.Query, reader: Any) -> list[tuple[str, bytes, float]]:
-    """(field, term, boost) of every positive term of the query: what BM25F sums."""
+def scoring_terms(q: Node) -> list[tuple[str, bytes, float]]:
+    """(field, term, boost) of every positive term of an expanded query: what BM25F sums."""
     out: list[tuple[str, bytes, float]] = []
 
-    def visit(node: wq.Query, boost: float) -> None:
-        if isinstance(node, wq.Not):
+    def visit(node: Node, boost: float) -> None:
+        if isinstance(node, Not):
             return
-        if isinstance(node, wq.AndNot):
-            visit(node.a, boost)
+        if isinstance(node, AndNot):
+            visit(node.positive, boost)
             return
-        b = boost * float(getattr(node, "boost", 1.0) or 1.0)
-        if isinstance(node, wq.Term):
-            text = node.text
-            out.append((node.fieldname, text if isinstance(text, bytes) else text.encode(), b))
-        elif isinstance(node, wq.Phrase):
-            for w in node.words:
-                out.append((node.fieldname, w.encode() if isinstance(w, str) else w, b))
-        elif isinstance(node, wq.MultiTerm):
-            for t in node._btexts(reader):
-                out.append((node.fieldname, t if isinstance(t, bytes) else t.encode(), b))
+        b = boost * (node.boost or 1.0)
+        if isinstance(node, Term):
+            out.append((node.field, node.text.encode("utf-8"), b))
+        elif isinstance(node, Phrase):
+            out.extend((node.field, w.encode("utf-8"), b) for w in node.words)
+        elif isinstance(node, (Prefix, Wildcard, Fuzzy)):
+            raise TypeError(f"{node!r} is not expanded (search.querying.expand)")
         else:
-            for child in node.children():
+            for child in children(node):
                 visit(child, b)
 
     visit(q, 1.0)
@@ -230,7 +197,7 @@ class _Word:
 
 
 def _words(
-    q: wq.Query,
+    q: Node,
     searcher: Any,
     cache: PostingCache | None,
     lengths: FieldLengths,
@@ -241,7 +208,7 @@ def _words(
     reader = searcher.reader()
     n_docs = max(reader.doc_count_all(), 1)
     by_word: dict[bytes, list[tuple[str, float]]] = {}
-    for fieldname, btext, boost in scoring_terms(q, reader):
+    for fieldname, btext, boost in scoring_terms(q):
         if fieldname in lengths.lengths:
             by_word.setdefault(btext, []).append((fieldname, boost))
     out = []
@@ -344,7 +311,7 @@ def _add(
 
 
 def rank(
-    q: wq.Query,
+    q: Node,
     searcher: Any,
     matched: AbstractSet[int],
     k: int,
@@ -425,7 +392,7 @@ def _score(
 
 
 def score_all(
-    q: wq.Query,
+    q: Node,
     searcher: Any,
     matched: AbstractSet[int],
     lengths: FieldLengths,

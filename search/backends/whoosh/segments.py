@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
+from search.backends.whoosh import internals
 from search.errors import NewsSearchError
 
 __all__ = ["SEGMENT_DOCS", "write_index"]
@@ -38,32 +38,24 @@ Document = dict[str, Any]
 def _segments_from(ix: Any, docs: Iterable[Document], limitmb: int, segment_docs: int) -> list[Any]:
     """Index ``docs`` into one or more new segments of ``ix``; return them (not committed)."""
     segments = []
-    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+    writer = internals.new_segment_writer(ix, limitmb)
     n = 0
     try:
         for doc in docs:
             writer.add_document(**doc)
             n += 1
             if n >= segment_docs:
-                segments.append(writer._finalize_segment())
-                writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+                segments.append(internals.finalize_segment(writer))
+                writer = internals.new_segment_writer(ix, limitmb)
                 n = 0
         if n:
-            segments.append(writer._finalize_segment())
+            segments.append(internals.finalize_segment(writer))
         else:
-            writer._close_segment()
+            internals.discard_segment(writer)
     except BaseException:
         writer.cancel()
         raise
     return segments
-
-
-def _commit(ix: Any, segments: list[Any]) -> None:
-    """Make ``segments`` the contents of ``ix`` (a new, empty index)."""
-    writer = SegmentWriter(ix, limitmb=8)
-    writer._close_segment()
-    writer._commit_toc(list(segments))
-    writer._finish()
 
 
 def _die_with_parent() -> None:
@@ -107,7 +99,7 @@ def write_index(
     """Index ``docs`` into the new, empty Whoosh index at ``directory`` and commit."""
     ix = whoosh_index.open_dir(directory)
     if procs <= 1:
-        _commit(ix, _segments_from(ix, docs, limitmb, segment_docs))
+        internals.commit_segments(ix, _segments_from(ix, docs, limitmb, segment_docs))
         return
     ctx = mp.get_context("fork")
     jobs = ctx.Queue(maxsize=procs * 8)
@@ -141,7 +133,7 @@ def write_index(
             segments.extend(payload)
         for w in workers:
             w.join()
-        _commit(ix, segments)
+        internals.commit_segments(ix, segments)
     finally:
         for w in workers:
             if w.is_alive():

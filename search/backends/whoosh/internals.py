@@ -1,0 +1,203 @@
+"""Every private Whoosh API this project relies on, in one place.
+
+Whoosh's public API walks postings one at a time through matcher objects, and its
+writer merges or commits in ways a parallel build cannot use. The faster paths here
+read and write beneath that API. Each function below names the private attributes it
+touches; ``tests/test_whoosh_internals.py`` pins each one against Whoosh's public
+behaviour (and the Whoosh version), so an upgrade that changes them fails there, in one
+test file, rather than as wrong results elsewhere.
+
+Pinned against ``whoosh-reloaded`` 2.7.5 (codec ``whoosh3``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import accumulate
+from pickle import loads
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.matching import wrappers
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
+
+__all__ = [
+    "LENGTH_OF_BYTE",
+    "PINNED_VERSION",
+    "Block",
+    "blocks",
+    "clean_unlisted",
+    "commit_segments",
+    "decode_positions",
+    "deleted_in",
+    "discard_segment",
+    "finalize_segment",
+    "length_bytes",
+    "multiterm_words",
+    "new_segment_writer",
+]
+
+#: The Whoosh release these internals were read from (``whoosh.versionstring()``).
+PINNED_VERSION = "2.7.5"
+
+#: A stored field-length byte as the length it stands for (Whoosh's lossy encoding);
+#: a missing length (0) counts as 1, as Whoosh scores it.
+LENGTH_OF_BYTE: tuple[int, ...] = (1, *(byte_to_length(i) or 1 for i in range(1, 256)))
+
+
+# -------------------------------------------------------------------- postings
+
+
+class Block:
+    """One block of a term's on-disk posting list (at most 128 postings).
+
+    Reads ``matcher._data`` (ids, weights, values), ``_read_data()``, ``_byteids``
+    (ids stored whole rather than as deltas) and ``_maxid`` of Whoosh's
+    ``W3LeafMatcher``. Valid until the iteration that produced it moves on.
+    """
+
+    __slots__ = ("_m",)
+
+    def __init__(self, matcher: Any) -> None:
+        self._m = matcher
+
+    @property
+    def max_id(self) -> int:
+        """The largest (segment-local) document number in the block, read without
+        decoding it."""
+        return int(self._m._maxid)
+
+    def _data(self) -> tuple[Any, Any, Any]:
+        m = self._m
+        if m._data is None:
+            m._read_data()
+        data: tuple[Any, Any, Any] = m._data
+        return data
+
+    def ids(self) -> Sequence[int]:
+        """The block's segment-local document numbers, ascending."""
+        m = self._m
+        raw = self._data()[0]
+        return raw if m._byteids else list(accumulate(raw))
+
+    def weights(self, count: int) -> Sequence[float]:
+        """The block's term frequencies (weights), ``count`` of them."""
+        w = self._data()[1]
+        if w is None:
+            return [1.0] * count
+        if isinstance(w, float):
+            return [w] * count
+        return list(w)
+
+    def values(self) -> Sequence[bytes]:
+        """The block's encoded values (positions, for a field that stores them)."""
+        return list(self._data()[2])
+
+
+def blocks(seg: Any, fieldname: str, btext: bytes) -> Iterator[Block] | None:
+    """The blocks of a term's posting list in one segment (``seg._terms.matcher``,
+    ``_lastblock``, ``_next_block()``), or None where the segment's matcher does not
+    read in blocks (then walk the public matcher instead: :func:`walk`)."""
+    matcher = seg._terms.matcher(fieldname, btext, seg.schema[fieldname].format)
+    while isinstance(matcher, wrappers.WrappingMatcher):
+        matcher = matcher.child
+    if not hasattr(matcher, "_read_ids"):
+        return None
+    return _blocks(matcher)
+
+
+def _blocks(matcher: Any) -> Iterator[Block]:
+    while matcher.is_active():
+        yield Block(matcher)
+        if matcher._lastblock:
+            return
+        matcher._next_block()
+
+
+def walk(seg: Any, fieldname: str, btext: bytes) -> tuple[list[int], list[float]]:
+    """A term's (ids, weights) in one segment, deleted documents included, walked one
+    posting at a time (``seg._terms.matcher``: the public ``postings`` leaves deleted
+    documents out)."""
+    ids: list[int] = []
+    weights: list[float] = []
+    m = seg._terms.matcher(fieldname, btext, seg.schema[fieldname].format)
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return ids, weights
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """Whoosh's Positions value: a 4-byte frequency, then the pickled position deltas
+    with the pickle's final STOP byte left off. (Its own decoder sums them in Python.)"""
+    body = value[4:]
+    return list(accumulate(loads(body if body.endswith(b".") else body + b".")))
+
+
+def length_bytes(seg: Any, field: str) -> Sequence[int] | None:
+    """The field-length column of a segment as stored bytes (``seg._perdoc``'s
+    ``_cached_reader`` of the codec's ``_lenfield`` column), or None where the segment
+    keeps none (then ask ``doc_field_length``)."""
+    perdoc = getattr(seg, "_perdoc", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return None
+    col = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if col is None:
+        return None
+    data: Sequence[int] = col.load()
+    return data
+
+
+def deleted_in(seg: Any) -> frozenset[int]:
+    """A segment's deleted (segment-local) document numbers (``deleted_docs_set``)."""
+    if not seg.has_deletions():
+        return frozenset()
+    return frozenset(seg.deleted_docs_set)
+
+
+def multiterm_words(q: Any, reader: Any) -> Iterator[bytes]:
+    """The index words a prefix, wildcard or fuzzy query stands for (``_btexts``)."""
+    words: Iterator[bytes] = q._btexts(reader)
+    return words
+
+
+# --------------------------------------------------------------------- writing
+
+
+def new_segment_writer(ix: Any, limitmb: int, lock: bool = False) -> Any:
+    """A writer of one new segment; without ``lock`` (``_lk=False``) several can write
+    segments of one index at once, in separate processes, none taking its write lock."""
+    return SegmentWriter(ix, _lk=lock, limitmb=limitmb)
+
+
+def finalize_segment(writer: Any) -> Any:
+    """Close the writer's segment and return it, without committing (``_finalize_segment``)."""
+    return writer._finalize_segment()
+
+
+def discard_segment(writer: Any) -> None:
+    """Close a writer that wrote nothing (``_close_segment``)."""
+    writer._close_segment()
+
+
+def commit_segments(ix: Any, segments: list[Any]) -> None:
+    """Make ``segments`` the whole contents of ``ix``, a new empty index, in one table of
+    contents (``_close_segment``, ``_commit_toc``, ``_finish``): no merge."""
+    writer = SegmentWriter(ix, limitmb=8)
+    writer._close_segment()
+    writer._commit_toc(list(segments))
+    writer._finish()
+
+
+def clean_unlisted(directory: str) -> None:
+    """Remove segment files that the latest table of contents does not list
+    (``ix._read_toc()``, ``whoosh.index.clean_files``)."""
+    ix = whoosh_index.open_dir(directory)
+    try:
+        toc = ix._read_toc()
+        whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+    finally:
+        ix.close()

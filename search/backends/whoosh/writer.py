@@ -1,0 +1,137 @@
+"""Write articles into a Whoosh index: a new one (``build``) or the live one (``update``).
+
+search.indexing decides what to write (which articles are new, changed or gone, their
+ids, their story sketches, when to switch generations); this module is how it is
+written in Whoosh's files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from search.articles import Article
+from search.backends.whoosh import internals
+from search.backends.whoosh.schema import ArticleSchema, article_document
+from search.backends.whoosh.segments import Document, write_index
+
+__all__ = ["Update", "create", "ids_for_paths", "remove_unlisted", "write_all"]
+
+
+def create(directory: Path) -> None:
+    """Make an empty index in ``directory``."""
+    whoosh_index.create_in(str(directory), ArticleSchema()).close()
+
+
+def write_all(
+    directory: Path, articles: Iterable[tuple[Article, bytes]], procs: int, limitmb: int
+) -> tuple[int, int]:
+    """Index every (article, encoded sketch) into the new, empty index at ``directory``
+    and commit; return (articles in it, its table of contents' number)."""
+    docs: Iterator[Document] = (article_document(a, sk) for a, sk in articles)
+    write_index(str(directory), docs, procs=procs, limitmb=limitmb)
+    ix = whoosh_index.open_dir(str(directory))
+    try:
+        return ix.doc_count(), ix.latest_generation()
+    finally:
+        ix.close()
+
+
+def ids_for_paths(directory: Path, paths: Iterable[str]) -> dict[str, str]:
+    """The article id the index holds for each of these file paths (where it has one)."""
+    out: dict[str, str] = {}
+    ix = whoosh_index.open_dir(str(directory))
+    try:
+        with ix.searcher() as s:
+            for p in paths:
+                doc = s.document(path=p)
+                if doc and doc.get("id"):
+                    out[p] = doc["id"]
+    finally:
+        ix.close()
+    return out
+
+
+def remove_unlisted(directory: Path) -> None:
+    """Remove what a failed commit left: segment files no table of contents lists, and
+    the writer's scratch space (a folder, or a file, named MAIN.tmp)."""
+    with contextlib.suppress(Exception):
+        internals.clean_unlisted(str(directory))
+    for scratch in directory.glob("*.tmp"):
+        if scratch.is_dir():
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            scratch.unlink(missing_ok=True)
+
+
+class Update:
+    """One update of an existing index: read what it holds, then add, replace and
+    delete articles, then commit them all at once (or cancel).
+
+    Opening raises what Whoosh raises for a damaged index (the caller says so).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._ix = whoosh_index.open_dir(str(directory))
+        self._writer: Any = None
+
+    def stored(self) -> Iterator[dict[str, Any]]:
+        """Every article's stored id, content_hash, path, published and sketch."""
+        with self._ix.searcher() as s:
+            for f in s.reader().all_stored_fields():
+                yield {
+                    "id": f["id"],
+                    "content_hash": f.get("content_hash", ""),
+                    "path": f.get("path", ""),
+                    "published": f.get("published"),
+                    "sketch": f.get("sketch"),
+                }
+
+    def _document(self, article: Article, sketch: bytes) -> dict[str, Any]:
+        document = article_document(article, sketch)
+        # An index of an earlier version may lack a newer stored field (url).
+        return {k: v for k, v in document.items() if k in self._ix.schema}
+
+    @property
+    def writer(self) -> Any:
+        if self._writer is None:
+            self._writer = self._ix.writer()
+        return self._writer
+
+    def add(self, article: Article, sketch: bytes) -> None:
+        self.writer.add_document(**self._document(article, sketch))
+
+    def replace(self, article: Article, sketch: bytes) -> None:
+        self.writer.update_document(**self._document(article, sketch))
+
+    def delete(self, article_id: str) -> None:
+        self.writer.delete_by_term("id", article_id)
+
+    @property
+    def next_generation(self) -> int:
+        """The number of the table of contents a commit will write."""
+        return int(self.writer.generation)
+
+    def commit(self) -> None:
+        self.writer.commit(optimize=False)
+        self._writer = None
+
+    def cancel(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.cancel()
+            self._writer = None
+
+    def doc_count(self) -> int:
+        return int(self._ix.doc_count())
+
+    def latest_generation(self) -> int:
+        return int(self._ix.latest_generation())
+
+    def close(self) -> None:
+        self._ix.close()
