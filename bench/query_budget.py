@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 from search import budget  # noqa: E402
 from search.backends.whoosh.store import IndexStore  # noqa: E402
 from search.errors import QueryTooCostly, SearchTimeout  # noqa: E402
-from search.querying import SORTS, find_matches, search  # noqa: E402
+from search.querying import find_matches, search  # noqa: E402
+from search.request import SORTS  # noqa: E402
 
 
 def common_words(store: IndexStore, n: int) -> list[str]:

@@ -16,7 +16,8 @@ from search.errors import (
     NotFound,
 )
 from search.indexing import RunReport, build, update
-from search.querying import FacetCount, Hit, SearchPage, search
+from search.querying import search
+from search.results import FacetCount, Hit, SearchPage
 
 __all__ = [
     "Article",

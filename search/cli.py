@@ -33,15 +33,9 @@ from search.export import EXPORT_FORMATS, export, export_lines
 from search.indexing import RunReport, StrictFailure, build, check_sources, list_files, update
 from search.layout import current_generation, read_summary
 from search.parse_report import report_lines, report_paths
-from search.querying import (
-    MATCH_MODES,
-    MAX_PER_PAGE,
-    SORTS,
-    TAG_KIND_OF,
-    TAG_NAMES,
-    SearchPage,
-    search,
-)
+from search.querying import search
+from search.request import MATCH_MODES, MAX_PER_PAGE, SORTS, TAG_KIND_OF, TAG_NAMES, SearchRequest
+from search.results import SearchPage
 from search.stats import index_stats
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -686,20 +680,11 @@ def query(
 ) -> None:
     """Search the index for TEXT (all words required, or any with --match any; see the
     README for the syntax)."""
-    result = search(
-        text,
-        date_from,
-        date_to,
-        sections,
-        sort,
-        page,
-        per_page,
-        tags=tags,
-        half_life=half_life,
-        match=match,
-        story=story,
-        index=index_dir,
-    )
+    request = SearchRequest.of(
+        text, date_from, date_to, sections, sort, page, per_page,
+        tags=tags, half_life=half_life, match=match, story=story,
+    )  # fmt: skip
+    result = search(request, index=index_dir)
     if as_json:
         _echo_json(result.to_dict())
         return
@@ -795,19 +780,11 @@ def export_cmd(
 
     The count and any notes on how the query was read go to standard error.
     """
-    result = export(
-        text,
-        date_from,
-        date_to,
-        sections,
-        sort,
-        tags=tags,
-        half_life=half_life,
-        match=match,
-        story=story,
-        body=body,
-        index=index_dir,
-    )
+    request = SearchRequest.of(
+        text, date_from, date_to, sections, sort,
+        tags=tags, half_life=half_life, match=match, story=story,
+    )  # fmt: skip
+    result = export(request, body=body, index=index_dir)
     lines = export_lines(result, fmt)
     with (
         open(output, "w", encoding="utf-8", newline="")

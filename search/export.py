@@ -11,9 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,9 @@ from search import budget
 from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
 from search.layout import day_date
-from search.querying import FilterValues, find_matches, ranked_matches
+from search.querying import find_matches, ranked_matches
 from search.records import TAG_FIELDS
+from search.request import SearchRequest
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -66,29 +66,23 @@ class Export:
 
 @budget.bounded
 def export(
-    query: str = "",
-    date_from: date | str | None = None,
-    date_to: date | str | None = None,
-    section: FilterValues = None,
-    sort: str = "relevance",
+    request: SearchRequest | str = "",
     *,
-    tags: Mapping[str, FilterValues] | None = None,
-    story: str | None = None,
-    half_life: float | None = None,
-    match: str = "all",
     body: bool = False,
     index: IndexStore | str | Path | None = None,
+    **params: Any,
 ) -> Export:
-    """Every article matching the query and filters, in ``sort`` order (see ``search``).
+    """Every article matching a request's query and filters, in its sort order (see
+    ``search``; its page, page size and facet size do not apply). ``request`` is a
+    :class:`SearchRequest`, or a query text with the other parameters as keywords.
 
     Raises :class:`InvalidParameter` for bad parameters before any row is produced. The
     matches are found and ordered under one search deadline; the rows are then read from
     the stored fields as they are written, with none.
     """
-    m = find_matches(
-        query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,
-        match=match, index=index,
-    )  # fmt: skip
+    m = find_matches(request, index=index, **params)
+    req = m.request
+    sort = req.sort
     ranked = ranked_matches(m, sort, len(m.ids))
     fields = (*EXPORT_FIELDS, "body") if body else EXPORT_FIELDS
     snap = m.snap

@@ -32,18 +32,14 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
-
 from search import budget
 from search.analysis import WORD, normalize_word, terms
-from search.articles import TAG_FIELDS
 from search.backends.whoosh import parsing
 from search.backends.whoosh.matching import match_set
 from search.backends.whoosh.ranking import rank, score_all, scoring_terms, top_k
 from search.backends.whoosh.store import IndexStore, Snapshot, open_store
-from search.errors import InvalidParameter
 from search.layout import day_date, day_number
-from search.periods import UnreadableDate, in_words, read_period
+from search.periods import in_words
 from search.query import (
     EVERY,
     NOTHING,
@@ -58,204 +54,34 @@ from search.query import (
     Wildcard,
     rebuild,
 )
-from search.query_text import Prepared, limit_problem, prepare
+from search.query_text import Prepared, prepare
+from search.request import (
+    MATCH_MODES,
+    MAX_TAG_VALUES,
+    TAG_KINDS,
+    SearchRequest,
+)
+from search.results import FacetCount, Hit, SearchPage
 from search.snippets import lead, make_snippet, plain_snippet
 from search.spelling import inflection
 from search.wildcards import MAX_SCAN, leading_wildcard
 from search.wildcards import expand as expand_wildcard
 
 __all__ = [
-    "HALF_LIFE_DAYS",
-    "MATCH_MODES",
-    "MAX_PER_PAGE",
-    "MAX_RESULT_WINDOW",
-    "SORTS",
-    "TAG_KINDS",
-    "TAG_KIND_OF",
-    "TAG_NAMES",
-    "FacetCount",
-    "Hit",
-    "SearchPage",
+    "Matches",
+    "expand",
+    "find_matches",
     "highlight_terms",
     "parse_query",
+    "ranked_matches",
     "search",
 ]
 
-#: How the bare words of a query combine: every word required (the default), or any of
-#: them, ranked by how many and how rare (Elasticsearch's ``operator``, Meilisearch's
-#: ``matchingStrategy``). Phrases, ``AND``/``OR`` and fields work in both; in "any" an
-#: exclusion (``-word``, ``NOT word``) applies to the whole group it stands in, as a
-#: bool query's ``must_not`` does (see :func:`_exclusions_apart`).
-MATCH_MODES = ("all", "any")
-#: "recent" is relevance decayed by age: a slightly less relevant new article can
-#: overtake an old one (see ``half_life``).
-SORTS = ("relevance", "recent", "newest", "oldest")
-#: The default half-life of "recent": an article a year older than the newest in the
-#: index counts half as much as an equally relevant new one.
-HALF_LIFE_DAYS = 365.0
-MAX_HALF_LIFE_DAYS = 100 * 366.0
-MAX_PER_PAGE = 100
-#: No page may reach past this many results (like Elasticsearch's max_result_window).
-MAX_RESULT_WINDOW = 10_000
 #: A prefix, wildcard or fuzzy term expands to at most this many index terms.
 MAX_EXPANSION = 64
 SEARCH_FIELDS = parsing.SEARCH_FIELDS
-#: The metadata facets (where the source has them: Reuters-21578 does), as filter names.
-TAG_KINDS = tuple(kind for kind, _ in TAG_FIELDS)
-#: Each metadata facet by the name of its field in an article ("place" -> "places"): the
-#: one name the JSON (facets, filters, articles, exports) and the URLs use. Its kind
-#: ("place") is accepted in parameters too.
-TAG_NAMES = dict(TAG_FIELDS)
-#: A facet's kind by either of its names ("places" or "place" -> "place").
-TAG_KIND_OF = {**{kind: kind for kind in TAG_KINDS}, **{name: kind for kind, name in TAG_FIELDS}}
 RELAXED_NOTE = "no article has all of these words: these have some of them"
 TANGLED_OPERATORS_NOTE = "the query's operators could not be read together; its words were searched"
-#: Values listed per metadata facet by default (the most frequent among the matches);
-#: ``facet_size`` asks for up to MAX_FACET_SIZE.
-MAX_TAG_VALUES = 20
-MAX_FACET_SIZE = 500
-#: A filter (``section`` or a metadata facet) takes at most this many values at once.
-MAX_FILTER_VALUES = 50
-
-#: A filter's values as given: one string, or several (any of them matches).
-FilterValues = str | Iterable[str] | None
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One article in a page of results."""
-
-    id: str
-    title: str
-    published: date
-    section: str
-    source: str
-    score: float | None
-    snippet: Markup
-    #: The story (near-duplicate cluster) this article belongs to, if it has copies.
-    story: str | None = None
-    #: How many other matching articles are copies of this one (shown as one hit).
-    versions: int = 0
-    #: The article's original address (http/https) where its source gave one, else "".
-    original_url: str = ""
-
-    @property
-    def url(self) -> str:
-        """The article's page here (``original_url`` is where it was first published)."""
-        return f"/articles/{self.id}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "published": self.published.isoformat(),
-            "section": self.section,
-            "source": self.source,
-            "url": self.url,
-            "original_url": self.original_url or None,
-            "score": None if self.score is None else round(self.score, 4),
-            "snippet": str(self.snippet),
-            "story": self.story,
-            "versions": self.versions,
-        }
-
-
-@dataclass(frozen=True)
-class FacetCount:
-    """How many matches have one facet value, and the value's name for a reader (the
-    value itself when it has none; "March 1987" for 1987-03)."""
-
-    value: str
-    count: int
-    label: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.label or self.value
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "label": self.name, "count": self.count}
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """One page of results, with the counts over every match."""
-
-    query: str
-    total: int
-    page: int
-    per_page: int
-    took_ms: float
-    hits: list[Hit]
-    #: "year" and "month" in date order; "section" by count, largest first.
-    facets: dict[str, list[FacetCount]]
-    suggestion: str | None = None
-    notes: list[str] = field(default_factory=list)
-    sort: str = "relevance"
-    date_from: date | None = None
-    date_to: date | None = None
-    #: The sections in force (an article in any of them matches).
-    sections: tuple[str, ...] = ()
-    #: The half-life in days of sort="recent" (None for the other sorts).
-    half_life: float | None = None
-    #: Metadata filters in force ({"place": ("iran", "iraq")}): any value of one facet,
-    #: and every facet given.
-    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    #: Matching articles shown as versions of another hit (copies of one story).
-    collapsed: int = 0
-    #: The story filter in force (all versions of one story, not collapsed).
-    story: str | None = None
-    #: How the query's bare words combined (one of MATCH_MODES).
-    match: str = "all"
-    #: Whether ``match`` is "any" because no article had all the words (``relax``).
-    relaxed: bool = False
-
-    @property
-    def stories(self) -> int:
-        """How many results there are to page through: an article, or a story's copies
-        shown as one hit. ``total`` counts every matching article."""
-        return self.total - self.collapsed
-
-    @property
-    def capped(self) -> bool:
-        """Whether there are more results than any page may reach (MAX_RESULT_WINDOW)."""
-        return self.stories > MAX_RESULT_WINDOW
-
-    @property
-    def pages(self) -> int:
-        """The pages that can be asked for (all of them, unless :attr:`capped`)."""
-        reachable = min(self.stories, MAX_RESULT_WINDOW)
-        return max(1, -(-reachable // self.per_page))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON served by ``/api/search`` and printed by ``query --json``."""
-        return {
-            "query": self.query,
-            "total": self.total,
-            "stories": self.stories,
-            "pages": self.pages,
-            "page": self.page,
-            "per_page": self.per_page,
-            "took_ms": round(self.took_ms, 2),
-            "collapsed": self.collapsed,
-            "sort": self.sort,
-            "half_life": self.half_life,
-            "match": self.match,
-            "relaxed": self.relaxed,
-            "filters": {
-                "from": self.date_from.isoformat() if self.date_from else None,
-                "to": self.date_to.isoformat() if self.date_to else None,
-                "section": list(self.sections),
-                **{TAG_NAMES[kind]: list(self.tags.get(kind, ())) for kind in TAG_KINDS},
-                "story": self.story,
-            },
-            "results": [h.to_dict() for h in self.hits],
-            "facets": {
-                TAG_NAMES.get(k, k): [c.to_dict() for c in v] for k, v in self.facets.items()
-            },
-            "suggestion": self.suggestion,
-            "notes": list(self.notes),
-        }
 
 
 # ---------------------------------------------------------------------- parsing
@@ -383,9 +209,9 @@ def _facets(
     the years count every year, the months every month of the years it touches, and
     when it lies within one month, the days of that month are counted too."""
     facet_ids = m.facet_ids if m is not None else {}
-    chosen: dict[str, tuple[str, ...]] = dict(m.tags) if m is not None else {}
-    if m is not None and m.sections:
-        chosen["section"] = m.sections
+    chosen: dict[str, tuple[str, ...]] = dict(m.request.tags) if m is not None else {}
+    if m is not None and m.request.sections:
+        chosen["section"] = m.request.sections
     lo, hi = (m.date_from, m.date_to) if m is not None else (None, None)
     undated = m.undated if m is not None and (lo or hi) else ids
     by_ym = _counts(undated, snap.ym, snap.ym_sets)
@@ -646,114 +472,43 @@ def _surface_form(stem: str, typed: str, snap: Snapshot) -> str:
 # ------------------------------------------------------------------------ search
 
 
-def _check_half_life(half_life: float | None) -> float:
-    if half_life is None:
-        return HALF_LIFE_DAYS
-    if (
-        isinstance(half_life, bool)
-        or not isinstance(half_life, int | float)
-        or not math.isfinite(half_life)
-        or not 1 <= half_life <= MAX_HALF_LIFE_DAYS
-    ):
-        raise InvalidParameter(
-            "half_life", f"must be a number of days from 1 to {MAX_HALF_LIFE_DAYS:,.0f}"
-        )
-    return float(half_life)
-
-
-def _check_sort(sort: str) -> None:
-    if sort not in SORTS:
-        raise InvalidParameter("sort", f"must be one of {', '.join(SORTS)}, not {sort!r}")
-
-
-def _check_match(match: str) -> None:
-    if match not in MATCH_MODES:
-        raise InvalidParameter(
-            "match", f"must be one of {', '.join(MATCH_MODES)}, not {str(match)[:20]!r}"
-        )
-
-
-def _check_params(sort: str, page: int, per_page: int) -> None:
-    _check_sort(sort)
-    if not isinstance(page, int) or page < 1:
-        raise InvalidParameter("page", "must be a whole number, 1 or more")
-    if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidParameter("per_page", f"must be a whole number from 1 to {MAX_PER_PAGE}")
-    if (page - 1) * per_page >= MAX_RESULT_WINDOW:
-        raise InvalidParameter(
-            "page",
-            f"only the first {MAX_RESULT_WINDOW:,} results can be paged through; "
-            "narrow the search with dates or more words",
-        )
-
-
-def _as_date(name: str, value: date | str | None, end: bool) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        first, last = read_period(str(value))
-    except UnreadableDate as e:
-        raise InvalidParameter(name, str(e)) from None
-    return last if end else first
-
-
 @budget.bounded
 def search(
-    query: str = "",
-    date_from: date | str | None = None,
-    date_to: date | str | None = None,
-    section: FilterValues = None,
-    sort: str = "relevance",
-    page: int = 1,
-    per_page: int = 10,
+    request: SearchRequest | str = "",
     *,
-    tags: Mapping[str, FilterValues] | None = None,
-    story: str | None = None,
-    half_life: float | None = None,
-    match: str = "all",
-    facet_size: int = MAX_TAG_VALUES,
-    relax: bool = False,
     index: IndexStore | str | Path | None = None,
+    **params: Any,
 ) -> SearchPage:
-    """Search the archive.
+    """Search the archive: one page of results, with the counts over every match.
 
-    ``query`` uses the query language in the README (words all required, or any of
-    them with ``match="any"``; ``OR``,
-    ``NOT``/``-word``, ``"phrases"``, ``title:word``, ``prefix*``, ``word~``,
-    ``date:2023``, ``date:[2023-01 to 2023-06]``); it is never rejected, only read
-    leniently, with notes. ``date_from``/``date_to`` take a date or ``YYYY``,
-    ``YYYY-MM``, ``YYYY-MM-DD`` (a period's first day for ``from``, its last for
-    ``to``). ``sort="recent"`` multiplies each score by ``0.5 ** (age / half_life)``,
-    the age in days counted back from the newest article in the index (``half_life``
-    defaults to :data:`HALF_LIFE_DAYS`). ``section`` and each of ``tags`` take one value
-    or several: an article with any of them matches, and it must match every filter
-    given. ``facet_size`` is how many values of each metadata facet are counted.
-    With ``relax``, a query of several words of which no article has all finds the
-    articles with any of them instead, says so in a note and in ``relaxed`` (as news
-    sites do). Bad parameters raise :class:`InvalidParameter`.
+    ``request`` is a :class:`SearchRequest`, or a query text with the other parameters
+    of :meth:`SearchRequest.of` as keywords (``search("oil", sort="newest")``).
+
+    The query uses the query language in the README (words all required, or any of
+    them with ``match="any"``; ``OR``, ``NOT``/``-word``, ``"phrases"``,
+    ``title:word``, ``prefix*``, ``word~``, ``date:2023``,
+    ``date:[2023-01 to 2023-06]``); it is never rejected, only read leniently, with
+    notes. ``sort="recent"`` multiplies each score by ``0.5 ** (age / half_life)``, the
+    age in days counted back from the newest article in the index. An article matches a
+    filter with any of its values, and must match every filter given. With ``relax``, a
+    query of several words of which no article has all finds the articles with any of
+    them instead, says so in a note and in ``relaxed`` (as news sites do). Bad
+    parameters raise :class:`InvalidParameter`.
     """
     started = time.perf_counter()
-    _check_params(sort, page, per_page)
-    if not 1 <= facet_size <= MAX_FACET_SIZE:
-        raise InvalidParameter("facet_size", f"must be a whole number from 1 to {MAX_FACET_SIZE}")
-    m = find_matches(
-        query, date_from, date_to, section, tags=tags, story=story, half_life=half_life,
-        match=match, index=index,
-    )  # fmt: skip
+    req = _request(request, params)
+    m = find_matches(req, index=index)
+    match = req.match
     relaxed = False
-    if relax and match == "all" and not m.ids and len(set(m.prepared.plain_words)) > 1:
-        some = find_matches(
-            query, date_from, date_to, section, tags=tags, story=story,
-            half_life=half_life, match="any", index=index,
-        )  # fmt: skip
+    if req.relax and match == "all" and not m.ids and len(set(m.prepared.plain_words)) > 1:
+        some = find_matches(req.but(match="any"), index=index)
         if some.ids:
             m, match, relaxed = some, "any", True
             m.notes.insert(0, RELAXED_NOTE)
     snap, q, ids, notes, lo, hi = m.snap, m.query, m.ids, m.notes, m.date_from, m.date_to
     total = len(ids)
-    facets = _facets(ids, snap, m, facet_size)
+    facets = _facets(ids, snap, m, req.facet_size)
+    page, per_page, sort, story = req.page, req.per_page, req.sort, req.story
     k = page * per_page
     # Copies of one story are one hit ("N more versions"), unless one story is asked for.
     collapse = not story and bool(snap.story_sets)
@@ -796,7 +551,7 @@ def search(
         suggestion = _suggest(m.prepared, snap, total)
 
     return SearchPage(
-        query=query or "",
+        query=req.query,
         total=total,
         page=page,
         per_page=per_page,
@@ -808,9 +563,9 @@ def search(
         sort=sort,
         date_from=lo,
         date_to=hi,
-        sections=m.sections,
-        half_life=m.half_life if sort == "recent" else None,
-        tags=m.tags,
+        sections=req.sections,
+        half_life=req.half_life if sort == "recent" else None,
+        tags=dict(req.tags),
         collapsed=sum(n - 1 for n in versions.values()),
         story=story or None,
         match=match,
@@ -850,16 +605,15 @@ def _collapsed(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
 class Matches:
     """Every article a query and its filters match, before any ranking."""
 
+    request: SearchRequest
     snap: Snapshot
     query: Node
     ids: AbstractSet[int]
     notes: list[str]
     prepared: Prepared
+    #: The date filter in force: the request's, narrowed by dates in the query text.
     date_from: date | None
     date_to: date | None
-    half_life: float
-    sections: tuple[str, ...]
-    tags: dict[str, tuple[str, ...]]
     #: How many times each indexed word occurs in the query (see query_word_counts).
     counts: Counter[bytes] = field(default_factory=Counter)
     #: For each filter in force, the matches of all the others (what its facet counts).
@@ -868,60 +622,32 @@ class Matches:
     undated: AbstractSet[int] = frozenset()
 
 
-def filter_values(name: str, value: FilterValues) -> tuple[str, ...]:
-    """A filter's values, each once, in the order given; empty ones dropped."""
-    if value is None:
-        return ()
-    items = (value,) if isinstance(value, str) else tuple(value)
-    if not all(isinstance(v, str) for v in items):
-        raise InvalidParameter(name, "values must be strings")
-    out = tuple(dict.fromkeys(v for v in items if v))
-    if len(out) > MAX_FILTER_VALUES:
-        raise InvalidParameter(name, f"takes at most {MAX_FILTER_VALUES} values, not {len(out)}")
-    return out
-
-
-def _check_tags(tags: Mapping[str, FilterValues] | None) -> dict[str, tuple[str, ...]]:
-    out: dict[str, tuple[str, ...]] = {}
-    for key, value in (tags or {}).items():
-        kind = TAG_KIND_OF.get(key)
-        if kind is None:
-            names = ", ".join(TAG_NAMES.values())
-            raise InvalidParameter(key, f"is not a metadata facet ({names})")
-        values = filter_values(key, value)
-        if values:
-            out[kind] = tuple(dict.fromkeys((*out.get(kind, ()), *values)))
-    return out
+def _request(request: SearchRequest | str, params: Mapping[str, Any]) -> SearchRequest:
+    if isinstance(request, SearchRequest):
+        if params:
+            raise TypeError(f"a SearchRequest and parameters besides it: {sorted(params)}")
+        return request
+    if "query" in params:  # search(query="oil", ...)
+        if request:
+            raise TypeError("the query given twice")
+        return SearchRequest.of(**params)
+    return SearchRequest.of(request, **params)
 
 
 @budget.bounded
 def find_matches(
-    query: str = "",
-    date_from: date | str | None = None,
-    date_to: date | str | None = None,
-    section: FilterValues = None,
+    request: SearchRequest | str = "",
     *,
-    tags: Mapping[str, FilterValues] | None = None,
-    story: str | None = None,
-    half_life: float | None = None,
-    match: str = "all",
     index: IndexStore | str | Path | None = None,
+    **params: Any,
 ) -> Matches:
-    """The set of all matches of ``query`` within the filters (see :func:`search`)."""
-    _check_match(match)
-    half_life = _check_half_life(half_life)
-    sections = filter_values("section", section)
-    tag_values = _check_tags(tags)
-    lo = _as_date("from", date_from, end=False)
-    hi = _as_date("to", date_to, end=True)
-    if lo and hi and lo > hi:
-        raise InvalidParameter("from", f"{lo.isoformat()} is after to={hi.isoformat()}")
-    problem = limit_problem(query or "")
-    if problem:
-        raise InvalidParameter("q", problem)
+    """The set of all matches of a request's query within its filters (see :func:`search`)."""
+    req = _request(request, params)
     with budget.paused():  # a new generation's first search does not pay for its loading
         snap = open_store(index).snapshot()
 
+    query, lo, hi = req.query, req.date_from, req.date_to
+    sections, tag_values = req.sections, dict(req.tags)
     prepared = prepare(query or "")
     notes = list(prepared.notes)
     # Dates in the query narrow the parameters' range further.
@@ -932,7 +658,7 @@ def find_matches(
 
     q: Node
     if prepared.text.strip():
-        q = parse_query(prepared.text, notes, match)
+        q = parse_query(prepared.text, notes, req.match)
         if isinstance(q, Nothing):
             notes.append("only very common words were given; they are not searched on their own")
     else:
@@ -945,8 +671,8 @@ def find_matches(
     else:
         ids = frozenset()
 
-    if story:
-        ids = ids & snap.story_sets.get(story, frozenset())
+    if req.story:
+        ids = ids & snap.story_sets.get(req.story, frozenset())
     selected = _selected(snap, sections, tag_values)
     dated = _in_period(ids, snap, lo, hi)
     facet_ids = {kind: _narrowed(dated, selected, kind) for kind in selected}
@@ -954,21 +680,21 @@ def find_matches(
     ids = _narrowed(dated, selected)
     counts = query_word_counts(prepared.text)
     return Matches(
-        snap, q, ids, notes, prepared, lo, hi, half_life, sections, tag_values, counts,
+        req, snap, q, ids, notes, prepared, lo, hi, counts,
         facet_ids, ids if undated is None else undated,
     )  # fmt: skip
 
 
 def ranked_matches(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
-    """The first ``k`` matches in ``sort`` order, with their scores (None for date sorts)."""
-    _check_sort(sort)
+    """The first ``k`` matches in ``sort`` order (one of SORTS), with their scores (None
+    for date sorts)."""
     effective_sort = sort
     if sort in ("relevance", "recent") and isinstance(m.query, Every):
         effective_sort = "newest"
     if effective_sort == "relevance":
         return list(_top_by_score(m.query, m.snap, m.ids, k, m.counts))
     if effective_sort == "recent":
-        return list(_top_by_recency(m.query, m.snap, m.ids, k, m.half_life, m.counts))
+        return list(_top_by_recency(m.query, m.snap, m.ids, k, m.request.half_life, m.counts))
     return [(d, None) for d in _top_by_date(m.ids, m.snap, k, effective_sort == "newest")]
 
 
@@ -984,7 +710,8 @@ def highlight_terms(q: Node, fields: tuple[str, ...] = ("standfirst", "body")) -
 def parse_query(text: str, notes: list[str] | None = None, match: str = "all") -> Node:
     """The query tree of a prepared query text (:data:`NOTHING` for nothing to search),
     its bare words joined as ``match`` says (see :data:`MATCH_MODES`)."""
-    _check_match(match)
+    if match not in MATCH_MODES:
+        SearchRequest(match=match)  # says why
     if not text.strip():
         return NOTHING
     try:

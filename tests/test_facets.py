@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.querying import MAX_FILTER_VALUES
+from search.request import MAX_FILTER_VALUES
 from tests.conftest import assert_error, index_from_records
 from web import create_app
 

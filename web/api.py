@@ -18,6 +18,7 @@ from flask import (
 from search.documents import get_article
 from search.export import check_format, export, export_lines
 from search.querying import search
+from search.request import SearchRequest
 from web import store
 from web.api_docs import describe
 from web.links import public_base
@@ -31,7 +32,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def api_search() -> Any:
     """Search the archive: the JSON of `news-search query --json`."""
     params = search_params(request.args, current_app.config["PER_PAGE"])
-    page = search(**params, index=store(current_app))
+    page = search(SearchRequest.of(**params), index=store(current_app))
     return jsonify(page.to_dict())
 
 
@@ -46,7 +47,9 @@ def api_export() -> Any:
     params = search_params(request.args)
     for name in ("page", "per_page", "facet_size", "relax"):
         params.pop(name)
-    result = export(**params, body=flag(request.args, "body"), index=store(current_app))
+    result = export(
+        SearchRequest.of(**params), body=flag(request.args, "body"), index=store(current_app)
+    )
     response = Response(
         stream_with_context(_pieces(export_lines(result, fmt))),
         mimetype=EXPORT_TYPES[fmt],

@@ -23,7 +23,9 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search.querying import TAG_KINDS, TAG_NAMES, SearchPage, search
+from search.querying import search
+from search.request import TAG_KINDS, TAG_NAMES, SearchRequest
+from search.results import SearchPage
 from web import store
 from web.links import public_base
 from web.params import search_params
@@ -116,7 +118,7 @@ def feed() -> Any:
     params = search_params(request.args)
     # A feed is of what the search asks, strictly: no relaxing to any of the words.
     params.update(sort="newest", page=1, per_page=FEED_ENTRIES, half_life=None, relax=False)
-    page = search(**params, index=store(current_app))
+    page = search(SearchRequest.of(**params), index=store(current_app))
     wanted = feed_args()
     base = public_base()
     body = atom_feed(

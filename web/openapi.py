@@ -6,10 +6,10 @@ from typing import Any
 
 from search.budget import MAX_CLAUSES, MAX_POSITIONS, MAX_POSTINGS
 from search.query_text import MAX_QUERY_CHARS, MAX_QUERY_WORDS
-from search.querying import (
+from search.querying import MAX_EXPANSION
+from search.request import (
     HALF_LIFE_DAYS,
     MATCH_MODES,
-    MAX_EXPANSION,
     MAX_FACET_SIZE,
     MAX_FILTER_VALUES,
     MAX_HALF_LIFE_DAYS,

@@ -14,15 +14,16 @@ from search.documents import get_article
 from search.errors import InvalidParameter
 from search.periods import in_words
 from search.query_text import MAX_QUERY_CHARS
-from search.querying import (
+from search.querying import search
+from search.request import (
     MATCH_MODES,
     MAX_RESULT_WINDOW,
     SORTS,
     TAG_KIND_OF,
     TAG_NAMES,
-    SearchPage,
-    search,
+    SearchRequest,
 )
+from search.results import SearchPage
 from web import store
 from web.feed import feed_args
 from web.params import search_params, search_state
@@ -284,7 +285,7 @@ def _search_leniently(
             params["per_page"] = current_app.config["PER_PAGE"]
             params["facet_size"] = PAGE_FACET_SIZE
             params["relax"] = True  # nothing has all the words: show those with some
-            return search(**params, index=store(current_app)), params, problems
+            return search(SearchRequest.of(**params), index=store(current_app)), params, problems
         except InvalidParameter as e:
             # A facet is named by its field or its kind (places=, place=): either goes.
             kind = TAG_KIND_OF.get(e.name, e.name)

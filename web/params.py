@@ -7,7 +7,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from search.errors import InvalidParameter
-from search.querying import MAX_TAG_VALUES, TAG_KINDS, TAG_NAMES
+from search.request import MAX_TAG_VALUES, TAG_KINDS, TAG_NAMES
 
 __all__ = ["SEARCH_PARAMS", "flag", "search_params", "search_state"]
 

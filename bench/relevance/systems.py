@@ -50,7 +50,8 @@ from search.backends.whoosh.ranking import rank
 from search.backends.whoosh.store import IndexStore
 from search.errors import InvalidParameter
 from search.indexing import build
-from search.querying import MAX_PER_PAGE, expand, parse_query, query_word_counts, search
+from search.querying import expand, parse_query, query_word_counts, search
+from search.request import MAX_PER_PAGE
 
 __all__ = [
     "DEFAULT_SYSTEMS",
