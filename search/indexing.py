@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import errno
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -66,9 +67,12 @@ from search.stories import (
     encode,
     has_stories,
     prune_stories,
+    read_stories,
     sketch,
     write_stories,
 )
+
+log = logging.getLogger("news_search")
 
 __all__ = [
     "RunReport",
@@ -324,8 +328,12 @@ def build(
                 if strict and StrictFailure.applies(report):
                     raise StrictFailure(report)
 
-            report.articles, toc_generation = writer.write_all(tmp, documents(), procs, limitmb)
-            write_stories(tmp, cluster(sketches), toc_generation)
+            report.articles, toc_generation, doc_ids = writer.write_all(
+                tmp, documents(), procs, limitmb
+            )
+            stories = cluster(sketches)
+            write_stories(tmp, stories, toc_generation)
+            writer.write_columns(tmp, toc_generation, stories, doc_ids)
             previous = live_or_none(loc)
             if report.articles == 0 and not allow_empty:
                 live = int(read_summary(previous).get("articles") or 0) if previous else None
@@ -520,6 +528,11 @@ def update(
             # was lost): an update, even one with nothing to change, writes them again.
             write_stories(gen, cluster(_sketches(stored_sketches, new_sketches)), toc_generation)
         prune_stories(gen, toc_generation)
+        try:
+            writer.write_columns(gen, toc_generation, read_stories(gen, toc_generation))
+        except OSError as e:  # committed all the same: readers compute them until next time
+            log.warning("the update committed but its columns could not be written (%s)", e,
+                        extra={"event": "columns_not_written"})  # fmt: skip
         report.generation = gen.name
         report.seconds = time.perf_counter() - started
         summary = read_summary(gen)

@@ -140,8 +140,10 @@ def prepare_folder(location: Path) -> None:
     # A generation holds only files we and Whoosh wrote: none is a link. (Whoosh opens
     # its MAIN_WRITELOCK with O_CREAT, which would create what a link there names.)
     for p in live.iterdir():
-        if p.name.endswith(".json.tmp"):  # our temporaries, left by a writer that died
-            clear(p)
+        if p.name.endswith(".json.tmp") or (
+            p.name.startswith("columns-") and p.name.endswith(".tmp")
+        ):
+            clear(p)  # our temporaries, left by a writer that died
         elif p.is_symlink():
             raise refuse(p, link_detail(p))
 

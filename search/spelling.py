@@ -11,6 +11,7 @@ you mean".)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from threading import Lock
 from typing import Any
 
@@ -73,10 +74,15 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
 class Lexicon:
     """The alphabetic words (index terms, i.e. stems) of an index, for near-miss lookup."""
 
-    def __init__(self, reader: Any) -> None:
+    def __init__(self, reader: Any, words: Iterable[str] | None = None) -> None:
         self._reader = reader
         self._groups: dict[str, list[str]] | None = None
         self._lock = Lock()
+        if words is not None:  # read already (the index's columns keep them)
+            groups: dict[str, list[str]] = {}
+            for word in words:
+                groups.setdefault(word[0], []).append(word)
+            self._groups = groups
 
     def _load(self) -> dict[str, list[str]]:
         """The words, grouped by their first letter."""

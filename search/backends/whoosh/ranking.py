@@ -147,6 +147,18 @@ class FieldLengths:
             self.lengths[field] = out
             self.average[field] = searcher.avg_field_length(field) or 1.0
 
+    @classmethod
+    def of(cls, lengths: Mapping[str, Any], average: Mapping[str, float]) -> FieldLengths:
+        """The lengths from columns already read (search.backends.whoosh.columns)."""
+        self = cls.__new__(cls)
+        self.lengths = {}
+        for field, values in lengths.items():
+            out = array("I")
+            out.frombytes(bytes(memoryview(values)))
+            self.lengths[field] = out
+        self.average = dict(average)
+        return self
+
 
 def scoring_terms(q: Node) -> list[tuple[str, bytes, float]]:
     """(field, term, boost) of every positive term of an expanded query: what BM25F sums."""

@@ -35,27 +35,36 @@ BATCH = 250
 Document = dict[str, Any]
 
 
-def _segments_from(ix: Any, docs: Iterable[Document], limitmb: int, segment_docs: int) -> list[Any]:
-    """Index ``docs`` into one or more new segments of ``ix``; return them (not committed)."""
+def _segments_from(
+    ix: Any, docs: Iterable[Document], limitmb: int, segment_docs: int
+) -> list[tuple[Any, list[str]]]:
+    """Index ``docs`` into one or more new segments of ``ix``; return them (not
+    committed), each with the ids of its documents in their order."""
     segments = []
     writer = internals.new_segment_writer(ix, limitmb)
-    n = 0
+    ids: list[str] = []
     try:
         for doc in docs:
             writer.add_document(**doc)
-            n += 1
-            if n >= segment_docs:
-                segments.append(internals.finalize_segment(writer))
+            ids.append(doc["id"])
+            if len(ids) >= segment_docs:
+                segments.append((internals.finalize_segment(writer), ids))
                 writer = internals.new_segment_writer(ix, limitmb)
-                n = 0
-        if n:
-            segments.append(internals.finalize_segment(writer))
+                ids = []
+        if ids:
+            segments.append((internals.finalize_segment(writer), ids))
         else:
             internals.discard_segment(writer)
     except BaseException:
         writer.cancel()
         raise
     return segments
+
+
+def _commit(ix: Any, segments: list[tuple[Any, list[str]]]) -> list[str]:
+    """Commit the segments in the order given, which is their documents' numbering."""
+    internals.commit_segments(ix, [seg for seg, _ in segments])
+    return [article_id for _, ids in segments for article_id in ids]
 
 
 def _die_with_parent() -> None:
@@ -95,12 +104,12 @@ def write_index(
     procs: int = 1,
     limitmb: int = 512,
     segment_docs: int = SEGMENT_DOCS,
-) -> None:
-    """Index ``docs`` into the new, empty Whoosh index at ``directory`` and commit."""
+) -> list[str]:
+    """Index ``docs`` into the new, empty Whoosh index at ``directory`` and commit;
+    return the article ids in document-number order."""
     ix = whoosh_index.open_dir(directory)
     if procs <= 1:
-        internals.commit_segments(ix, _segments_from(ix, docs, limitmb, segment_docs))
-        return
+        return _commit(ix, _segments_from(ix, docs, limitmb, segment_docs))
     ctx = mp.get_context("fork")
     jobs = ctx.Queue(maxsize=procs * 8)
     results = ctx.Queue()
@@ -125,7 +134,7 @@ def write_index(
             _put(jobs, batch, workers, results)
         for _ in workers:
             _put(jobs, None, workers, results)
-        segments: list[Any] = []
+        segments: list[tuple[Any, list[str]]] = []
         for _ in workers:
             status, payload = _get(results, workers)
             if status != "ok":
@@ -133,7 +142,7 @@ def write_index(
             segments.extend(payload)
         for w in workers:
             w.join()
-        internals.commit_segments(ix, segments)
+        return _commit(ix, segments)
     finally:
         for w in workers:
             if w.is_alive():

@@ -26,9 +26,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
+from search.backends.whoosh import columns
 from search.backends.whoosh.matching import TermSetCache
 from search.backends.whoosh.ranking import FieldLengths, PostingCache
 from search.backends.whoosh.schema import SCHEMA_VERSION
@@ -42,9 +45,7 @@ __all__ = ["IndexStore", "Snapshot", "default_location", "open_store"]
 
 log = logging.getLogger("news_search")
 
-#: Whoosh stores a datetime as microseconds since ``datetime.min``.
-_US_PER_DAY = 86_400 * 1_000_000
-SCORED_FIELDS = ("title", "standfirst", "body")
+SCORED_FIELDS = columns.SCORED_FIELDS
 #: While the index on disk cannot be opened, how often to try again.
 RETRY_SECONDS = 1.0
 
@@ -130,17 +131,6 @@ class Snapshot:
         self.searcher.close()
 
 
-def _intern(values: list[str], names: list[str], index: dict[str, int]) -> array[int]:
-    out = array("i")
-    for v in values:
-        i = index.get(v)
-        if i is None:
-            i = index[v] = len(names)
-            names.append(v)
-        out.append(i)
-    return out
-
-
 def _load_snapshot(location: Path) -> Snapshot:
     gen = current_generation(location)
     try:
@@ -159,36 +149,28 @@ def _load_snapshot(location: Path) -> Snapshot:
         raise IndexCorrupt(str(location), detail) from e
     try:
         reader = searcher.reader()
-        day = array("i")
-        ym = array("i")
-        section_names: list[str] = []
-        source_names: list[str] = []
-        section_ix: dict[str, int] = {}
-        source_ix: dict[str, int] = {}
-        section = array("i")
-        source = array("i")
-        for seg, _offset in reader.leaf_readers():
-            n = seg.doc_count_all()
-            if n == 0:  # an empty index has one reader with no columns
-                continue
-            pub = seg.column_reader("published", translate=False)
-            yms = seg.column_reader("ym", translate=True)
-            day.extend(int(v) // _US_PER_DAY + 1 if v else 0 for v in (pub[i] for i in range(n)))
-            ym.extend(int(yms[i]) for i in range(n))
-            secs = seg.column_reader("section", translate=True)
-            srcs = seg.column_reader("source", translate=True)
-            section.extend(_intern([secs[i] or "" for i in range(n)], section_names, section_ix))
-            source.extend(_intern([srcs[i] or "" for i in range(n)], source_names, source_ix))
-        live = sorted(reader.all_doc_ids())
-        by_date_desc = sorted(live, key=lambda d: (day[d], d), reverse=True)
-        # Read now, not on first use: an update may delete this generation's old segment
-        # files once a newer table of contents is written.
-        lengths = FieldLengths(searcher, SCORED_FIELDS)
+        cols = columns.read(gen, toc_gen)
+        if cols is None:  # an index of an earlier version, or an update not yet done
+            cols = columns.compute(searcher, read_stories(gen, toc_gen))
+        day = _ints(cols.day)
+        ym = _ints(cols.ym)
+        n_all = len(day)
+        if len(cols.deleted):
+            keep = np.ones(n_all, dtype=bool)
+            keep[cols.deleted] = False
+            live_arr = np.flatnonzero(keep).astype(np.int32)
+        else:
+            live_arr = np.arange(n_all, dtype=np.int32)
+        live = live_arr.tolist()
+        day_np = np.asarray(cols.day)
+        # Newest first; among one day's articles, the later document first.
+        by_date_desc = live_arr[np.lexsort((live_arr, day_np[live_arr]))][::-1].tolist()
+        lengths = FieldLengths.of(cols.lengths, cols.average)
         live_set = frozenset(live)
-        deleted = frozenset(range(len(day))) - live_set if len(live) < len(day) else frozenset()
+        deleted = frozenset(cols.deleted.tolist())
         posting_cache = PostingCache()
-        tag_sets = _tag_sets(reader, deleted)
-        story_of, story_sets = _stories(searcher, gen, toc_gen, deleted)
+        tag_sets = _tag_sets(cols, deleted)
+        story_of, story_sets = _stories(cols, live_arr)
         summary = read_summary(gen)
     except IndexCorrupt:  # a control file that is a link (UnsafeIndex): said as it is
         searcher.close()
@@ -214,10 +196,10 @@ def _load_snapshot(location: Path) -> Snapshot:
         searcher=searcher,
         day=day,
         ym=ym,
-        section=section,
-        section_names=section_names,
-        source=source,
-        source_names=source_names,
+        section=_ints(cols.section),
+        section_names=cols.section_names,
+        source=_ints(cols.source),
+        source_names=cols.source_names,
         live=live,
         by_date_desc=by_date_desc,
         live_set=live_set,
@@ -225,52 +207,76 @@ def _load_snapshot(location: Path) -> Snapshot:
             postings=posting_cache, deleted=deleted, phrases=TermSetCache(max_items=400_000)
         ),
         posting_cache=posting_cache,
-        ym_sets=_groups(live, ym),
-        section_sets=_groups(live, section),
+        ym_sets=_groups(live_arr, cols.ym),
+        section_sets=_groups(live_arr, cols.section),
         tag_sets=tag_sets,
         story_of=story_of,
         story_sets=story_sets,
-        lexicon=Lexicon(reader),
+        lexicon=Lexicon(reader, cols.words),
         _lengths=lengths,
         summary=summary,
     )
 
 
-def _stories(
-    searcher: Searcher, gen: Path, toc_generation: int, deleted: frozenset[int]
-) -> tuple[dict[int, str], dict[str, frozenset[int]]]:
-    """The clusters of the table of contents read, by document number (articles gone
-    since are left out)."""
-    story_of: dict[int, str] = {}
-    members: dict[str, set[int]] = {}
-    for article_id, story in read_stories(gen, toc_generation).items():
-        docnum = searcher.document_number(id=article_id)
-        if docnum is not None and docnum not in deleted:
-            story_of[docnum] = story
-            members.setdefault(story, set()).add(docnum)
-    sets = {story: frozenset(ds) for story, ds in members.items() if len(ds) > 1}
-    return {d: s for d, s in story_of.items() if s in sets}, sets
-
-
-def _tag_sets(reader: Any, deleted: frozenset[int]) -> dict[str, dict[str, frozenset[int]]]:
-    """The live documents of every "kind:value" term of the tags field."""
-    out: dict[str, dict[str, frozenset[int]]] = {}
-    if "tags" not in reader.schema or not reader.doc_count_all():
-        return out
-    for btext in reader.lexicon("tags"):
-        term = btext.decode("utf-8")
-        kind, _, value = term.partition(":")
-        docs = frozenset(reader.postings("tags", term).all_ids()) - deleted
-        if docs:
-            out.setdefault(kind, {})[value] = docs
+def _ints(values: Any) -> array[int]:
+    """A column as a Python array of ints (quick to index one document at a time)."""
+    out = array("i")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.int32).tobytes())
     return out
 
 
-def _groups(live: list[int], column: array[int]) -> dict[int, frozenset[int]]:
-    groups: dict[int, list[int]] = {}
-    for d in live:
-        groups.setdefault(column[d], []).append(d)
-    return {v: frozenset(ds) for v, ds in groups.items()}
+def _stories(
+    cols: columns.Columns, live: npt.NDArray[np.int32]
+) -> tuple[dict[int, str], dict[str, frozenset[int]]]:
+    """The stories with more than one live article: story per document, and members."""
+    story = np.asarray(cols.story)[live]
+    clustered = story >= 0
+    docs, stories = live[clustered], story[clustered]
+    order = np.argsort(stories, kind="stable")
+    docs, stories = docs[order], stories[order]
+    story_of: dict[int, str] = {}
+    sets: dict[str, frozenset[int]] = {}
+    if not len(stories):
+        return story_of, sets
+    starts = np.flatnonzero(np.r_[True, stories[1:] != stories[:-1]]).tolist()
+    bounds = [*starts, len(stories)]
+    for i, start in enumerate(bounds[:-1]):
+        end = bounds[i + 1]
+        if end - start < 2:
+            continue
+        name = cols.story_names[int(stories[start])]
+        members = docs[start:end].tolist()
+        sets[name] = frozenset(members)
+        story_of.update(dict.fromkeys(members, name))
+    return story_of, sets
+
+
+def _tag_sets(
+    cols: columns.Columns, deleted: frozenset[int]
+) -> dict[str, dict[str, frozenset[int]]]:
+    """The live documents of every metadata value."""
+    out: dict[str, dict[str, frozenset[int]]] = {}
+    for kind, values in cols.tag_sets().items():
+        for value, docs in values.items():
+            members = frozenset(docs.tolist()) - deleted if deleted else frozenset(docs.tolist())
+            if members:
+                out.setdefault(kind, {})[value] = members
+    return out
+
+
+def _groups(live: npt.NDArray[np.int32], column: Any) -> dict[int, frozenset[int]]:
+    """The live documents of each value of a column."""
+    values = np.asarray(column)[live]
+    order = np.argsort(values, kind="stable")
+    docs, values = live[order], values[order]
+    if not len(values):
+        return {}
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    bounds = [*starts.tolist(), len(values)]
+    return {
+        int(values[bounds[i]]): frozenset(docs[bounds[i] : bounds[i + 1]].tolist())
+        for i in range(len(bounds) - 1)
+    }
 
 
 def _fingerprint(location: Path) -> tuple[str, int]:

@@ -16,11 +16,11 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from search.articles import Article
-from search.backends.whoosh import internals
+from search.backends.whoosh import columns, internals
 from search.backends.whoosh.schema import ArticleSchema, article_document
 from search.backends.whoosh.segments import Document, write_index
 
-__all__ = ["Update", "create", "ids_for_paths", "remove_unlisted", "write_all"]
+__all__ = ["Update", "create", "ids_for_paths", "remove_unlisted", "write_all", "write_columns"]
 
 
 def create(directory: Path) -> None:
@@ -30,16 +30,36 @@ def create(directory: Path) -> None:
 
 def write_all(
     directory: Path, articles: Iterable[tuple[Article, bytes]], procs: int, limitmb: int
-) -> tuple[int, int]:
+) -> tuple[int, int, list[str]]:
     """Index every (article, encoded sketch) into the new, empty index at ``directory``
-    and commit; return (articles in it, its table of contents' number)."""
+    and commit; return (articles in it, its table of contents' number, their ids in
+    document order)."""
     docs: Iterator[Document] = (article_document(a, sk) for a, sk in articles)
-    write_index(str(directory), docs, procs=procs, limitmb=limitmb)
+    ids = write_index(str(directory), docs, procs=procs, limitmb=limitmb)
     ix = whoosh_index.open_dir(str(directory))
     try:
-        return ix.doc_count(), ix.latest_generation()
+        return ix.doc_count(), ix.latest_generation(), ids
     finally:
         ix.close()
+
+
+def write_columns(
+    directory: Path, toc_generation: int, stories: dict[str, str], ids: list[str] | None = None
+) -> None:
+    """Write what a search reads per article for table of contents ``toc_generation``
+    (search.backends.whoosh.columns); ``ids`` the article ids in document order where
+    known. The columns of older tables of contents than the one before are removed."""
+    if columns.folder(directory, toc_generation).is_dir():
+        return  # written already (an update that changed nothing)
+    ix = whoosh_index.open_dir(str(directory))
+    try:
+        if ix.latest_generation() != toc_generation:  # not the writer's: leave it to readers
+            return
+        with ix.searcher() as searcher:
+            columns.write(directory, toc_generation, columns.compute(searcher, stories, ids))
+    finally:
+        ix.close()
+    columns.prune(directory, {toc_generation, toc_generation - 1})
 
 
 def ids_for_paths(directory: Path, paths: Iterable[str]) -> dict[str, str]:
