@@ -263,3 +263,57 @@ def test_only_internals_touches_private_whoosh_attributes() -> None:
         if used:
             offenders[path.relative_to(ROOT).as_posix()] = used
     assert offenders == {}
+
+
+def test_segment_files_are_read_through_the_mapping(segmented: Path) -> None:
+    """CompoundStorage.open_file makes our BufferFile: no heap copy of each file."""
+    from whoosh.filedb import compound
+
+    assert compound.BufferFile is internals._MappedBufferFile
+    _, segs = _segments(segmented)
+    seg = segs[0][0]
+    files = [f for f in vars(seg._terms).values() if isinstance(f, internals._MappedBufferFile)]
+    assert files, "the segment's terms are read through a mapped file"
+    assert all(isinstance(f._buf, memoryview) for f in files)
+    # What it reads is what Whoosh's own BufferFile reads.
+    from whoosh.filedb.structfile import BufferFile
+
+    data = bytes(files[0]._buf)
+    ours, theirs = internals._MappedBufferFile(memoryview(data)), BufferFile(data)
+    for pos, n in [(0, 4), (3, 20), (len(data) - 5, 10)]:
+        assert ours.get(pos, n) == theirs.get(pos, n)
+        ours.seek(pos)
+        theirs.seek(pos)
+        assert ours.read(n) == theirs.read(n) and ours.tell() == theirs.tell()
+    sub_ours, sub_theirs = ours.subset(2, 30), theirs.subset(2, 30)
+    assert sub_ours.read() == sub_theirs.read()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_view_file_reads_as_bytesio_does(seed: int) -> None:
+    import io
+
+    rnd = random.Random(seed)
+    data = bytes(rnd.choice(b"ab\n\x00") for _ in range(rnd.randint(0, 3000)))
+    ours, theirs = internals._ViewFile(memoryview(data)), io.BytesIO(data)
+    for _ in range(200):
+        op = rnd.choice(["read", "readline", "seek", "tell", "pickle"])
+        if op == "read":
+            n = rnd.choice([-1, 0, 1, rnd.randint(0, 600)])
+            assert ours.read(n) == theirs.read(n)
+        elif op == "readline":
+            limit = rnd.choice([-1, rnd.randint(0, 300)])
+            assert ours.readline(limit) == theirs.readline(limit)
+        elif op == "seek":
+            whence = rnd.choice([0, 1, 2])
+            pos = rnd.randint(0, len(data)) if whence == 0 else rnd.randint(-50, 50)
+            if (whence and theirs.tell() + pos < 0) or (whence == 2 and len(data) + pos < 0):
+                continue
+            assert ours.seek(pos, whence) == theirs.seek(pos, whence)
+        else:
+            assert ours.tell() == theirs.tell()
+    obj = {"a": [1, 2, 3], "b": "x" * 300}
+    blob = b"junk" + pickle.dumps(obj, protocol=0) + pickle.dumps(obj, protocol=4)
+    f = internals._ViewFile(memoryview(blob))
+    f.seek(4)
+    assert pickle.load(f) == obj and pickle.load(f) == obj  # type: ignore[arg-type]

@@ -19,6 +19,8 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.filedb import compound
+from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import wrappers
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
@@ -201,3 +203,88 @@ def clean_unlisted(directory: str) -> None:
         whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
     finally:
         ix.close()
+
+
+# ------------------------------------------------------------------ mapped files
+
+
+class _ViewFile:
+    """A read-only, seekable file over a memoryview that copies only what is read
+    (``io.BytesIO`` copies the whole buffer it is given)."""
+
+    __slots__ = ("_buf", "_pos")
+
+    def __init__(self, buf: memoryview) -> None:
+        self._buf = buf
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        start = self._pos
+        end = len(self._buf) if n is None or n < 0 else min(start + n, len(self._buf))
+        self._pos = max(start, end)
+        return bytes(self._buf[start:end])
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def readline(self, limit: int = -1) -> bytes:
+        start, size = self._pos, len(self._buf)
+        stop = size if limit is None or limit < 0 else min(size, start + limit)
+        end = start
+        while end < stop:
+            chunk = bytes(self._buf[end : min(end + 256, stop)])
+            i = chunk.find(b"\n")
+            if i >= 0:
+                end += i + 1
+                break
+            end += len(chunk)
+        self._pos = end
+        return bytes(self._buf[start:end])
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = (0, self._pos, len(self._buf))[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        pass
+
+
+class _MappedBufferFile(BufferFile):  # type: ignore[misc]
+    """Whoosh's ``BufferFile`` over a mapped segment file, without the heap copy of the
+    whole file its ``BytesIO`` makes (``file``, ``_buf``; ``subset`` slices the view)."""
+
+    def __init__(self, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+        self._buf = buf
+        self._name = name
+        self.file = _ViewFile(memoryview(buf))
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
+
+    def subset(self, position: int, length: int, name: str | None = None) -> Any:
+        return _MappedBufferFile(memoryview(self._buf)[position : position + length],
+                                 name=name or self._name)  # fmt: skip
+
+
+def map_segment_files() -> None:
+    """Make Whoosh read the files inside a segment's compound file through the mapping
+    (``whoosh.filedb.compound.BufferFile``, which ``CompoundStorage.open_file`` makes
+    for every one): each process then holds the index's pages once, in the page cache
+    every worker shares, instead of a private heap copy of every file besides."""
+    compound.BufferFile = _MappedBufferFile
+
+
+map_segment_files()
