@@ -143,7 +143,7 @@ def _stored(report: CheckReport, snap: Any) -> list[Sketch] | None:
     ids: set[str] = set()
     sketches: list[Sketch] = []
     try:
-        for docnum in snap.live:
+        for docnum in snap.live.tolist():
             fields = snap.stored(docnum)
             art_id = fields.get("id")
             if not art_id or art_id in ids:
@@ -206,10 +206,10 @@ def _stories(report: CheckReport, snap: Any, sketches: list[Sketch] | None) -> N
 
 
 def _canary(report: CheckReport, store: IndexStore, snap: Any) -> None:
-    if not snap.live:
+    if not len(snap.live):
         report.add("canary", True, "the index is empty: nothing to look for")
         return
-    live = snap.live
+    live = snap.live.tolist()
     picks = sorted({live[0], live[len(live) // 2], live[-1]})[:CANARIES]
     found = 0
     for docnum in picks:
@@ -217,11 +217,11 @@ def _canary(report: CheckReport, store: IndexStore, snap: Any) -> None:
         # Every word of the title (lower case: never read as an operator), on its day.
         words = sorted({w.lower() for w in WORD.findall(stored.get("title") or "")}, key=len)
         query = " ".join(words[-8:])
-        day = snap.day[docnum]
+        day = int(snap.day[docnum])
         when = day_date(day).isoformat() if day else None
         page = search(query, date_from=when, date_to=when, per_page=100, index=store)
         # A copy of a story may be shown as another version's hit ("N more versions").
-        story = snap.story_of.get(docnum)
+        story = snap.story_name(docnum)
         if any(hit.id == stored["id"] or (story and hit.story == story) for hit in page.hits):
             found += 1
         else:

@@ -95,7 +95,7 @@ def _article(snap: Snapshot, docnum: int) -> Article:
         id=f["id"],
         path=f.get("path") or "",
         title=f.get("title") or "",
-        published=day_date(snap.day[docnum]),
+        published=day_date(int(snap.day[docnum])),
         body=tuple(p for p in (f.get("body") or "").split("\n\n") if p),
         standfirst=f.get("standfirst") or "",
         crawled=date.fromisoformat(crawled) if crawled else None,
@@ -123,7 +123,7 @@ def _tags(stored: str) -> dict[str, tuple[str, ...]]:
 
 def _link(snap: Snapshot, docnum: int) -> ArticleLink:
     f = snap.searcher.stored_fields(docnum)
-    return ArticleLink(f["id"], f.get("title") or "", day_date(snap.day[docnum]))
+    return ArticleLink(f["id"], f.get("title") or "", day_date(int(snap.day[docnum])))
 
 
 def _by_title(snap: Snapshot, title: str) -> ArticleLink | None:
@@ -134,10 +134,10 @@ def _by_title(snap: Snapshot, title: str) -> ArticleLink | None:
     if not words:
         return None
     q: Node = Phrase("title", words) if len(words) > 1 else Term("title", words[0])
-    found = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
+    found = match_set(q, snap.searcher, snap.live, snap.term_cache)
     wanted = " ".join(title.split()).casefold()
     best: int | None = None
-    for d in found:
+    for d in found.tolist():
         got = " ".join((snap.searcher.stored_fields(d).get("title") or "").split()).casefold()
         if got == wanted and (best is None or snap.day[d] > snap.day[best]):
             best = d
@@ -150,8 +150,8 @@ def _more_like(snap: Snapshot, docnum: int, article: Article) -> list[ArticleLin
     if not keys:
         return []
     q = Or(tuple(Term("body", word, boost=weight) for word, weight in keys))
-    matched = set(match_set(q, snap.searcher, snap.live_set, snap.term_cache))
-    matched.discard(docnum)
+    found = match_set(q, snap.searcher, snap.live, snap.term_cache)
+    matched = found[found != docnum]
     ranked = rank(
         q, snap.searcher, matched, MORE_LIKE_THIS, snap.field_lengths(), snap.posting_cache
     )

@@ -93,13 +93,13 @@ def export(
             row = {
                 "id": stored["id"],
                 "title": stored.get("title", ""),
-                "published": day_date(snap.day[docnum]).isoformat(),
+                "published": day_date(int(snap.day[docnum])).isoformat(),
                 "section": stored.get("section") or "",
                 "source": stored.get("source") or "",
                 "url": stored.get("url") or None,
                 "page_url": f"/articles/{stored['id']}",
                 "score": None if score is None else round(score, 4),
-                "story": snap.story_of.get(docnum) or "",
+                "story": snap.story_name(docnum) or "",
                 "standfirst": stored.get("standfirst") or "",
             }
             if body:

@@ -16,30 +16,29 @@ How a query is answered (see DESIGN.md for the measurements behind it):
 
 from __future__ import annotations
 
-import calendar
-import heapq
 import itertools
 import math
 import re
 import time
-from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from search import budget
+import numpy as np
+import numpy.typing as npt
+
+from search import budget, docsets, facets
 from search.analysis import WORD, normalize_word, terms
 from search.backends.whoosh import parsing
 from search.backends.whoosh.matching import match_set
-from search.backends.whoosh.ranking import rank, score_all, scoring_terms, top_k
+from search.backends.whoosh.ranking import rank, scores_of, scoring_terms, top_of
 from search.backends.whoosh.store import IndexStore, Snapshot, open_store
-from search.layout import day_date, day_number
-from search.periods import in_words
+from search.docsets import EMPTY, Ids
+from search.layout import day_date
 from search.query import (
     EVERY,
     NOTHING,
@@ -57,11 +56,9 @@ from search.query import (
 from search.query_text import Prepared, prepare
 from search.request import (
     MATCH_MODES,
-    MAX_TAG_VALUES,
-    TAG_KINDS,
     SearchRequest,
 )
-from search.results import FacetCount, Hit, SearchPage
+from search.results import Hit, SearchPage
 from search.snippets import lead, make_snippet, plain_snippet
 from search.spelling import inflection
 from search.wildcards import MAX_SCAN, leading_wildcard
@@ -149,194 +146,34 @@ def _word(w: str | bytes) -> str:
     return w.decode("utf-8") if isinstance(w, bytes) else w
 
 
-def _all_matches(q: Node, snap: Snapshot) -> frozenset[int] | set[int]:
+def _all_matches(q: Node, snap: Snapshot) -> Ids:
     """Document numbers of every match (one unscored pass, see search.matching)."""
-    return match_set(q, snap.searcher, snap.live_set, snap.term_cache)
-
-
-# --------------------------------------------------------------------- filtering
-
-
-def _in_period(
-    ids: AbstractSet[int], snap: Snapshot, lo: date | None, hi: date | None
-) -> AbstractSet[int]:
-    if lo is None and hi is None:
-        return ids
-    day = snap.day
-    a = day_number(lo) if lo else 0
-    b = day_number(hi) if hi else 10**9
-    return {d for d in ids if a <= day[d] <= b}
-
-
-def _selected(
-    snap: Snapshot, sections: tuple[str, ...], tags: Mapping[str, tuple[str, ...]]
-) -> dict[str, AbstractSet[int]]:
-    """Each filter in force as the articles it lets through: any of its values."""
-    out: dict[str, AbstractSet[int]] = {}
-    if sections:
-        names = snap.section_names
-        wanted = [names.index(s) for s in sections if s in names]
-        out["section"] = _union([snap.section_sets.get(i, frozenset()) for i in wanted])
-    for kind, values in tags.items():
-        sets = snap.tag_sets.get(kind, {})
-        out[kind] = _union([sets.get(v, frozenset()) for v in values])
-    return out
-
-
-def _union(sets: list[frozenset[int]]) -> frozenset[int]:
-    return sets[0] if len(sets) == 1 else frozenset().union(*sets)
-
-
-def _narrowed(
-    ids: AbstractSet[int], selected: Mapping[str, AbstractSet[int]], leave_out: str = ""
-) -> AbstractSet[int]:
-    """``ids`` within every selected filter but ``leave_out`` (the smallest first)."""
-    for kind, members in sorted(selected.items(), key=lambda x: len(x[1])):
-        if kind != leave_out:
-            ids = ids & members
-    return ids
-
-
-def _facets(
-    ids: AbstractSet[int],
-    snap: Snapshot,
-    m: Matches | None = None,
-    facet_size: int = MAX_TAG_VALUES,
-) -> dict[str, list[FacetCount]]:
-    """The counts of every facet. A facet with values chosen counts the matches of every
-    other filter (its values are alternatives: the counts say what choosing one more
-    would add), and lists its chosen values even if they are rare. So with a date filter
-    the years count every year, the months every month of the years it touches, and
-    when it lies within one month, the days of that month are counted too."""
-    facet_ids = m.facet_ids if m is not None else {}
-    chosen: dict[str, tuple[str, ...]] = dict(m.request.tags) if m is not None else {}
-    if m is not None and m.request.sections:
-        chosen["section"] = m.request.sections
-    lo, hi = (m.date_from, m.date_to) if m is not None else (None, None)
-    undated = m.undated if m is not None and (lo or hi) else ids
-    by_ym = _counts(undated, snap.ym, snap.ym_sets)
-    by_year: Counter[int] = Counter()
-    for ym, n in by_ym.items():
-        by_year[ym // 100] += n
-    if lo or hi:
-        first, last = (lo.year if lo else 0) * 100, (hi.year if hi else 9999) * 100 + 99
-        by_ym = Counter({ym: n for ym, n in by_ym.items() if first <= ym <= last})
-    days: list[FacetCount] = []
-    if lo and hi and (lo.year, lo.month) == (hi.year, hi.month):
-        in_month = undated & snap.ym_sets.get(lo.year * 100 + lo.month, frozenset())
-        by_day = Counter(map(snap.day.__getitem__, in_month))
-        days = [
-            FacetCount(day_date(d).isoformat(), n, in_words(day_date(d), day_date(d)))
-            for d, n in sorted(by_day.items())
-        ]
-    names = snap.section_names
-    section_ids = facet_ids.get("section", ids)
-    if len(names) == 1:
-        by_section = Counter({0: len(section_ids)})  # one value for all (often "": none)
-    else:
-        by_section = _counts(section_ids, snap.section, snap.section_sets)
-    sections = sorted(
-        ((names[s], n) for s, n in by_section.items() if names[s]), key=lambda x: (-x[1], x[0])
-    )
-    facets = {
-        "year": [FacetCount(str(y), n) for y, n in sorted(by_year.items())],
-        "month": [
-            FacetCount(f"{ym // 100:04d}-{ym % 100:02d}", n, _month_words(ym))
-            for ym, n in sorted(by_ym.items())
-        ],
-        "day": days,
-        "section": _with_chosen([FacetCount(s, n) for s, n in sections], chosen.get("section", ())),
-    }
-    labels = snap.labels
-    for kind in TAG_KINDS:
-        counts = _with_chosen(
-            _tag_counts(facet_ids.get(kind, ids), snap.tag_sets.get(kind, {}), facet_size),
-            chosen.get(kind, ()),
-            facet_ids.get(kind, ids),
-            snap.tag_sets.get(kind, {}),
-        )
-        named = labels.get(kind, {})
-        facets[kind] = [FacetCount(c.value, c.count, named.get(c.value, "")) for c in counts]
-    return facets
-
-
-def _month_words(ym: int) -> str:
-    return f"{calendar.month_name[ym % 100]} {ym // 100:04d}"
-
-
-def _with_chosen(
-    counts: list[FacetCount],
-    chosen: tuple[str, ...],
-    ids: AbstractSet[int] = frozenset(),
-    values: Mapping[str, frozenset[int]] | None = None,
-) -> list[FacetCount]:
-    """``counts`` with every chosen value in it (after the others, if it was not)."""
-    listed = {c.value for c in counts}
-    extra = [
-        FacetCount(v, _overlap(values.get(v, frozenset()), ids) if values is not None else 0)
-        for v in chosen
-        if v not in listed
-    ]
-    return counts + extra
-
-
-def _tag_counts(
-    ids: AbstractSet[int], values: dict[str, frozenset[int]], limit: int = MAX_TAG_VALUES
-) -> list[FacetCount]:
-    """The ``limit`` most frequent values of one metadata facet among ``ids``, largest
-    first."""
-    counts = []
-    for value, members in values.items():
-        n = _overlap(members, ids)
-        if n:
-            counts.append((value, n))
-    top = heapq.nsmallest(limit, counts, key=lambda x: (-x[1], x[0]))
-    return [FacetCount(v, n) for v, n in top]
-
-
-def _counts(
-    ids: AbstractSet[int], column: array[int], buckets: dict[int, frozenset[int]]
-) -> Counter[int]:
-    """How many of ``ids`` have each value of ``column``.
-
-    A few matches: look each one up. Many: intersect with each value's document set
-    (C-speed; there are only as many values as months or sections).
-    """
-    if len(ids) * 2 < len(column) or len(buckets) > 1000:
-        return Counter(map(column.__getitem__, ids))
-    out: Counter[int] = Counter()
-    for value, members in buckets.items():
-        n = _overlap(members, ids)
-        if n:
-            out[value] = n
-    return out
-
-
-def _overlap(members: AbstractSet[int], ids: AbstractSet[int]) -> int:
-    """How many of ``members`` are in ``ids`` (the smaller set drives the intersection)."""
-    return len(members & ids) if len(members) < len(ids) else len(ids & members)
+    return match_set(q, snap.searcher, snap.live, snap.term_cache)
 
 
 # ----------------------------------------------------------------------- ranking
 
 
-def _top_by_date(ids: AbstractSet[int], snap: Snapshot, k: int, newest: bool) -> list[int]:
-    if not ids:
+def _top_by_date(ids: Ids, snap: Snapshot, k: int, newest: bool) -> list[int]:
+    """The first ``k`` of ``ids`` newest (or oldest) first; one day's articles in
+    document order, the later first when newest first (the reverse when oldest)."""
+    if not len(ids) or k <= 0:
         return []
-    day = snap.day
     if len(ids) * 8 >= len(snap.live):
-        # Many matches: walk the global date order and keep the first k that match.
-        order: Iterable[int] = snap.by_date_desc if newest else reversed(snap.by_date_desc)
-        return list(islice((d for d in order if d in ids), k))
-    if newest:
-        return heapq.nlargest(k, ids, key=lambda d: (day[d], d))
-    return heapq.nsmallest(k, ids, key=lambda d: (day[d], -d))
+        # Many matches: the global date order, kept where it matches.
+        order = snap.by_date_desc if newest else snap.by_date_desc[::-1]
+        chosen = facets.mask_of(ids, snap)[order]
+        top: list[int] = order[chosen][:k].tolist()
+        return top
+    ordered = ids[np.lexsort((ids, snap.day[ids]))]
+    first: list[int] = (ordered[::-1] if newest else ordered)[:k].tolist()
+    return first
 
 
 def _top_by_score(
     q: Node,
     snap: Snapshot,
-    matched: AbstractSet[int],
+    matched: Ids,
     k: int,
     counts: Mapping[bytes, int] | None = None,
 ) -> list[tuple[int, float]]:
@@ -355,21 +192,22 @@ def query_word_counts(text: str) -> Counter[bytes]:
 def _top_by_recency(
     q: Node,
     snap: Snapshot,
-    matched: AbstractSet[int],
+    matched: Ids,
     k: int,
     half_life: float,
     counts: Mapping[bytes, int] | None = None,
 ) -> list[tuple[int, float]]:
     """The k best by relevance decayed with age: every match is scored, as any of them
     may be new enough to overtake the most relevant."""
-    if not matched or k <= 0:
+    if not len(matched) or k <= 0:
         return []
-    scores = score_all(q, snap.searcher, matched, snap.field_lengths(), snap.posting_cache, counts)
-    newest = snap.day[snap.by_date_desc[0]]
-    day = snap.day
+    scores = scores_of(q, snap.searcher, matched, snap.field_lengths(), snap.posting_cache, counts)
+    newest = int(snap.day[snap.by_date_desc[0]])
+    ages, which = np.unique(np.maximum(0, newest - snap.day[matched]), return_inverse=True)
     rate = math.log(2) / half_life
-    decayed = {d: s * math.exp(-rate * max(0, newest - day[d])) for d, s in scores.items()}
-    return top_k(decayed, k)
+    # One exp per distinct age, by the math library (as a score is defined).
+    decay = np.array([math.exp(-rate * a) for a in ages.tolist()], dtype=np.float64)
+    return top_of(matched, scores * decay[which.reshape(-1)], k)
 
 
 # ------------------------------------------------------------------- suggestions
@@ -500,24 +338,23 @@ def search(
     m = find_matches(req, index=index)
     match = req.match
     relaxed = False
-    if req.relax and match == "all" and not m.ids and len(set(m.prepared.plain_words)) > 1:
+    if req.relax and match == "all" and not len(m.ids) and len(set(m.prepared.plain_words)) > 1:
         some = find_matches(req.but(match="any"), index=index)
-        if some.ids:
+        if len(some.ids):
             m, match, relaxed = some, "any", True
             m.notes.insert(0, RELAXED_NOTE)
     snap, q, ids, notes, lo, hi = m.snap, m.query, m.ids, m.notes, m.date_from, m.date_to
     total = len(ids)
-    facets = _facets(ids, snap, m, req.facet_size)
+    counted = facets.count(snap, m.view(), req.facet_size)
     page, per_page, sort, story = req.page, req.per_page, req.sort, req.story
     k = page * per_page
     # Copies of one story are one hit ("N more versions"), unless one story is asked for.
-    collapse = not story and bool(snap.story_sets)
-    if collapse:
+    versions = None
+    if not story and snap.stories.count:
         window = _collapsed(m, sort, k)[(page - 1) * per_page : k]
         versions = _versions(m)
     else:
         window = ranked_matches(m, sort, k)[(page - 1) * per_page : k]
-        versions = {}
 
     term_set: frozenset[str] = frozenset()
     if window and not isinstance(q, Every):
@@ -531,17 +368,18 @@ def search(
             snippet = make_snippet(f.get("body", ""), term_set, fallback=about)
         else:
             snippet = plain_snippet(lead(f.get("standfirst") or "", f.get("body") or ""))
+        which = int(snap.stories.of[docnum]) if versions is not None else -1
         hits.append(
             Hit(
                 id=f["id"],
                 title=title,
-                published=day_date(snap.day[docnum]),
+                published=day_date(int(snap.day[docnum])),
                 section=f.get("section") or "",
                 source=f.get("source") or "",
                 score=score,
                 snippet=snippet,
-                story=snap.story_of.get(docnum),
-                versions=versions.get(snap.story_of.get(docnum, ""), 1) - 1,
+                story=snap.story_name(docnum),
+                versions=max(int(versions[which]) - 1, 0) if which >= 0 else 0,  # type: ignore[index]
                 original_url=f.get("url") or "",
             )
         )
@@ -557,7 +395,7 @@ def search(
         per_page=per_page,
         took_ms=(time.perf_counter() - started) * 1000,
         hits=hits,
-        facets=facets,
+        facets=counted,
         suggestion=suggestion,
         notes=notes,
         sort=sort,
@@ -566,30 +404,32 @@ def search(
         sections=req.sections,
         half_life=req.half_life if sort == "recent" else None,
         tags=dict(req.tags),
-        collapsed=sum(n - 1 for n in versions.values()),
+        collapsed=int(np.maximum(versions - 1, 0).sum()) if versions is not None else 0,
         story=story or None,
         match=match,
         relaxed=relaxed,
     )
 
 
-def _versions(m: Matches) -> dict[str, int]:
-    """How many matching articles each story with several of them has."""
-    counts = ((story, _overlap(members, m.ids)) for story, members in m.snap.story_sets.items())
-    return {story: n for story, n in counts if n > 1}
+def _versions(m: Matches) -> npt.NDArray[np.int64]:
+    """How many matching articles each story has (by story index)."""
+    stories = m.snap.stories
+    of = stories.of[m.ids]
+    return np.bincount(of[of >= 0], minlength=len(stories.names))
 
 
 def _collapsed(m: Matches, sort: str, k: int) -> list[tuple[int, float | None]]:
     """The first ``k`` hits in ``sort`` order, each story once (at its best-placed copy)."""
-    story_of = m.snap.story_of
+    story_of = m.snap.stories.of
     # A little deeper than k is nearly always enough (few stories have copies there);
     # when it is not, rank every match once rather than deepening step by step.
     for depth in (k + k // 2 + 10, len(m.ids)):
         hits: list[tuple[int, float | None]] = []
-        seen: set[str] = set()
-        for docnum, score in ranked_matches(m, sort, depth):
-            story = story_of.get(docnum)
-            if story is not None:
+        seen: set[int] = set()
+        ranked = ranked_matches(m, sort, depth)
+        stories = story_of[[d for d, _ in ranked]].tolist() if ranked else []
+        for (docnum, score), story in zip(ranked, stories, strict=True):
+            if story >= 0:
                 if story in seen:
                     continue
                 seen.add(story)
@@ -608,7 +448,7 @@ class Matches:
     request: SearchRequest
     snap: Snapshot
     query: Node
-    ids: AbstractSet[int]
+    ids: Ids
     notes: list[str]
     prepared: Prepared
     #: The date filter in force: the request's, narrowed by dates in the query text.
@@ -617,9 +457,18 @@ class Matches:
     #: How many times each indexed word occurs in the query (see query_word_counts).
     counts: Counter[bytes] = field(default_factory=Counter)
     #: For each filter in force, the matches of all the others (what its facet counts).
-    facet_ids: dict[str, AbstractSet[int]] = field(default_factory=dict)
+    facet_ids: dict[str, Ids] = field(default_factory=dict)
     #: The matches of every filter but the dates (what the date facets count).
-    undated: AbstractSet[int] = frozenset()
+    undated: Ids = field(default_factory=lambda: EMPTY)
+
+    def view(self) -> facets.Selection:
+        """What the facets count: the matches, each filter's and the chosen values."""
+        chosen: dict[str, tuple[str, ...]] = dict(self.request.tags)
+        if self.request.sections:
+            chosen["section"] = self.request.sections
+        return facets.Selection(
+            self.ids, self.facet_ids, self.undated, chosen, self.date_from, self.date_to
+        )
 
 
 def _request(request: SearchRequest | str, params: Mapping[str, Any]) -> SearchRequest:
@@ -663,21 +512,20 @@ def find_matches(
             notes.append("only very common words were given; they are not searched on their own")
     else:
         q = EVERY
-    ids: AbstractSet[int]
+    ids = EMPTY
     if not isinstance(q, Nothing):
         q = expand(q, snap, notes)
         budget.enforce(q, snap.searcher.reader())
-        ids = _all_matches(q, snap) if not isinstance(q, Nothing) else frozenset()
-    else:
-        ids = frozenset()
+        if not isinstance(q, Nothing):
+            ids = _all_matches(q, snap)
 
     if req.story:
-        ids = ids & snap.story_sets.get(req.story, frozenset())
-    selected = _selected(snap, sections, tag_values)
-    dated = _in_period(ids, snap, lo, hi)
-    facet_ids = {kind: _narrowed(dated, selected, kind) for kind in selected}
-    undated = _narrowed(ids, selected) if (lo or hi) else None
-    ids = _narrowed(dated, selected)
+        ids = docsets.intersect(ids, snap.stories.members(req.story))
+    chosen = facets.filters(snap, sections, tag_values)
+    dated = facets.in_period(ids, snap, lo, hi)
+    facet_ids = {kind: facets.narrowed(dated, chosen, kind) for kind in chosen}
+    undated = facets.narrowed(ids, chosen) if (lo or hi) else None
+    ids = facets.narrowed(dated, chosen)
     counts = query_word_counts(prepared.text)
     return Matches(
         req, snap, q, ids, notes, prepared, lo, hi, counts,

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from search.backends.whoosh.store import open_store
 
 __all__ = ["index_stats"]
@@ -24,7 +26,10 @@ def index_stats(location: str | Path) -> dict[str, Any]:
         if (gen_dir / name).is_file()
     )
     rng = snap.date_range()
-    sections = {snap.section_names[v]: len(docs) for v, docs in snap.section_sets.items()}
+    per_section = np.bincount(snap.section[snap.live], minlength=len(snap.section_names))
+    sections = {
+        name: int(n) for name, n in zip(snap.section_names, per_section.tolist(), strict=True) if n
+    }
     summary = snap.summary
     last = summary.get("last_run") or {}
     return {

@@ -43,10 +43,10 @@ def test_same_as_whoosh_on_reuters(reuters_index: Path, text: str) -> None:
     store = IndexStore(reuters_index)
     snap = store.snapshot()
     q = ours(text, snap)
-    found = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
+    found = match_set(q, snap.searcher, snap.live, snap.term_cache)
     assert set(found) == whoosh_ids(store, text)
     # And again from the term cache.
-    assert set(match_set(q, snap.searcher, snap.live_set, snap.term_cache)) == set(found)
+    assert set(match_set(q, snap.searcher, snap.live, snap.term_cache)) == set(found)
 
 
 def test_same_as_whoosh_with_deletions_and_segments(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_same_as_whoosh_with_deletions_and_segments(tmp_path: Path) -> None:
     store = IndexStore(location)
     snap = store.snapshot()
     assert len(list(snap.searcher.reader().leaf_readers())) == 2
-    assert snap.term_cache.deleted
+    assert snap.term_cache.deleted is not None and len(snap.term_cache.deleted)
     for text in (
         "alpha",
         "beta",
@@ -78,6 +78,4 @@ def test_same_as_whoosh_with_deletions_and_segments(tmp_path: Path) -> None:
         '"beta alpha"',
     ):
         q = ours(text, snap)
-        assert set(match_set(q, snap.searcher, snap.live_set, None)) == whoosh_ids(store, text), (
-            text
-        )
+        assert set(match_set(q, snap.searcher, snap.live, None)) == whoosh_ids(store, text), text

@@ -116,9 +116,12 @@ def test_reuters_repeats_are_one_story(reuters_index: Path, title: str) -> None:
 @needs_reuters
 def test_reuters_stories_never_span_more_than_the_window(reuters_index: Path) -> None:
     snap = IndexStore(reuters_index).snapshot()
-    assert 300 < len(snap.story_sets) < 1000  # hundreds of repeats, not thousands
-    for members in snap.story_sets.values():
-        days = [snap.day[d] for d in members]
+    stories = snap.stories.each()
+    assert len(stories) == snap.stories.count
+    assert 300 < len(stories) < 1000  # hundreds of repeats, not thousands
+    for name, members in stories.items():
+        assert len(members) >= 2 and snap.stories.members(name).tolist() == members.tolist()
+        days = [int(snap.day[d]) for d in members]
         assert max(days) - min(days) <= WINDOW_DAYS
     # A daily template story ("FED ADDS RESERVES …") is not one story across the month.
     page = search('title:"fed adds reserves via customer repurchases"', index=snap.location)

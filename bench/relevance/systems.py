@@ -215,7 +215,7 @@ class OursNoCap(Ours):
         snap = self.store.snapshot()
         prepared = engine_query(text)
         q = expand(parse_query(prepared, match="any"), snap, [])
-        matched = match_set(q, snap.searcher, snap.live_set, snap.term_cache)
+        matched = match_set(q, snap.searcher, snap.live, snap.term_cache)
         counts = query_word_counts(prepared)
         top = rank(q, snap.searcher, matched, k, snap.field_lengths(), snap.posting_cache, counts)
         return Ranking([snap.stored(docnum)["id"] for docnum, _ in top])

@@ -1,10 +1,13 @@
 """Read the index: open the live generation once, keep its searcher and its columns.
 
 A :class:`Snapshot` is one consistent view of the index: a Whoosh searcher plus the
-per-article columns (day, year-month, section, source) read into memory, indexed by
-Whoosh document number. Date filters, date sorts and facet counts are computed from
-these columns over the matching document numbers, instead of through Whoosh's
-term-based ranges and ``groupedby`` facets, which walk Python matchers per query.
+per-article columns (day, year-month, section, source, story, field lengths, the
+documents of each metadata value) as NumPy arrays indexed by Whoosh document number,
+mapped from the files the writer put beside the segments
+(search/backends/whoosh/columns.py), so that every worker shares their pages. Date
+filters, date sorts and facet counts are computed from them over the matching
+document numbers (search.docsets), instead of through Whoosh's term-based ranges and
+``groupedby`` facets, which walk Python matchers per query.
 
 An :class:`IndexStore` hands out the current snapshot and notices when the index has
 changed (a build switched ``current`` to a new generation, or an update committed a
@@ -20,7 +23,6 @@ import logging
 import os
 import threading
 import time
-from array import array
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,13 +37,14 @@ from search.backends.whoosh import columns
 from search.backends.whoosh.matching import TermSetCache
 from search.backends.whoosh.ranking import FieldLengths, PostingCache
 from search.backends.whoosh.schema import SCHEMA_VERSION
+from search.docsets import EMPTY, Ids
 from search.errors import IndexCorrupt, IndexMissing, NotFound
 from search.labels import Labels, read_labels
 from search.layout import CURRENT, current_generation, day_date, read_summary
 from search.spelling import Lexicon
 from search.stories import read_stories
 
-__all__ = ["IndexStore", "Snapshot", "default_location", "open_store"]
+__all__ = ["IndexStore", "Snapshot", "Stories", "TagKind", "default_location", "open_store"]
 
 log = logging.getLogger("news_search")
 
@@ -55,6 +58,84 @@ def default_location() -> Path:
     return Path(os.environ.get("NEWS_SEARCH_INDEX") or "index")
 
 
+Ints = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True)
+class TagKind:
+    """The documents of each value of one metadata kind (topic, place, ...)."""
+
+    values: list[str]
+    #: The i-th value's documents (deleted ones too), ascending:
+    #: ``docs[offsets[i]:offsets[i+1]]``; ``value_of`` is i for each entry of ``docs``.
+    offsets: npt.NDArray[np.int64]
+    docs: Ints
+    value_of: Ints
+    index: dict[str, int]
+
+    @classmethod
+    def of(cls, values: list[str], offsets: Any, docs: Any) -> TagKind:
+        offsets = np.asarray(offsets, dtype=np.int64)
+        docs = np.asarray(docs)
+        value_of = np.repeat(np.arange(len(values), dtype=np.int32), np.diff(offsets))
+        return cls(values, offsets, docs, value_of, {v: i for i, v in enumerate(values)})
+
+    def members(self, value: str, live: npt.NDArray[np.bool_] | None) -> Ids:
+        """The live documents with ``value`` (``live``: a mask, None for all)."""
+        i = self.index.get(value)
+        if i is None:
+            return EMPTY
+        docs = self.docs[self.offsets[i] : self.offsets[i + 1]]
+        return docs if live is None else docs[live[docs]]
+
+    def counts(self, chosen: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        """How many of the ``chosen`` documents (a mask) have each value."""
+        return np.bincount(self.value_of[chosen[self.docs]], minlength=len(self.values))
+
+
+@dataclass(frozen=True)
+class Stories:
+    """Near-duplicate clusters (search.stories) with more than one live article."""
+
+    #: Index into ``names`` per document number; -1: no live copies (or deleted).
+    of: Ints
+    names: list[str]
+    #: Live articles of each story (0 or 1 for the stories no longer shown as one).
+    sizes: npt.NDArray[np.int64]
+
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names)}
+
+    @property
+    def count(self) -> int:
+        """How many stories have several live articles."""
+        return int(np.count_nonzero(self.sizes > 1))
+
+    def name_of(self, docnum: int) -> str | None:
+        i = int(self.of[docnum]) if len(self.of) else -1
+        return self.names[i] if i >= 0 else None
+
+    def members(self, name: str) -> Ids:
+        """The live articles of a story, ascending (none for an unknown name)."""
+        i = self._index.get(name)
+        if i is None or self.sizes[i] < 2:
+            return EMPTY
+        return np.flatnonzero(self.of == i).astype(np.int32)
+
+    def each(self) -> dict[str, Ids]:
+        """Every story's live articles (for checks and tests: one pass per call)."""
+        order = np.argsort(self.of, kind="stable")
+        stories = self.of[order]
+        start = int(np.searchsorted(stories, 0))
+        order, stories = order[start:], stories[start:]
+        bounds = np.flatnonzero(np.r_[True, stories[1:] != stories[:-1], True])
+        return {
+            self.names[int(stories[a])]: np.sort(order[a:b]).astype(np.int32)
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        }
+
+
 @dataclass
 class Snapshot:
     """One consistent, read-only view of the live index."""
@@ -64,33 +145,29 @@ class Snapshot:
     toc_generation: int
     searcher: Searcher
     #: Day number (``date.toordinal()``) per document number.
-    day: array[int]
+    day: Ints
     #: year*100+month per document number.
-    ym: array[int]
+    ym: Ints
     #: Index into ``section_names`` per document number.
-    section: array[int]
+    section: Ints
     section_names: list[str]
-    source: array[int]
+    source: Ints
     source_names: list[str]
-    #: Live (not deleted) document numbers, ascending.
-    live: list[int]
+    #: Live (not deleted) document numbers, ascending (the universe for NOT).
+    live: Ids
     #: Live document numbers, newest first (ties: later document first).
-    by_date_desc: list[int]
-    #: The same, as a set (the universe for NOT and for browsing).
-    live_set: frozenset[int] = frozenset()
+    by_date_desc: Ids
+    #: Per document number: whether it is live (None: every one is).
+    live_mask: npt.NDArray[np.bool_] | None = None
     #: Posting sets of recently used terms (see search.matching).
     term_cache: TermSetCache = field(default_factory=TermSetCache)
     #: The index's words for "did you mean" and fuzzy terms (loaded on first use).
     lexicon: Lexicon | None = None
-    #: Document numbers per year-month and per section (for facet counts of big sets).
-    ym_sets: dict[int, frozenset[int]] = field(default_factory=dict)
-    section_sets: dict[int, frozenset[int]] = field(default_factory=dict)
-    #: Live document numbers per metadata value: {"topic": {"coffee": {...}}, ...}.
-    tag_sets: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)
-    #: Near-duplicate clusters (search.stories): story id per document number (only
-    #: documents that have copies), and the live documents of each story.
-    story_of: dict[int, str] = field(default_factory=dict)
-    story_sets: dict[str, frozenset[int]] = field(default_factory=dict)
+    #: The documents of every metadata value, by kind ({"topic": ...}).
+    tags: dict[str, TagKind] = field(default_factory=dict)
+    stories: Stories = field(
+        default_factory=lambda: Stories(EMPTY, [], np.zeros(0, dtype=np.int64))
+    )
     #: Decoded postings of recently ranked terms (see search.ranking).
     posting_cache: PostingCache = field(default_factory=PostingCache)
     _lengths: FieldLengths | None = None
@@ -112,6 +189,15 @@ class Snapshot:
     def doc_count(self) -> int:
         return len(self.live)
 
+    @property
+    def doc_count_all(self) -> int:
+        """Document numbers in use, deleted ones included (the size of a mask)."""
+        return len(self.day)
+
+    def story_name(self, docnum: int) -> str | None:
+        """The story of a document with live copies, or None."""
+        return self.stories.name_of(docnum)
+
     def docnum_for(self, article_id: str) -> int:
         """The document number of an article id, or raise :class:`NotFound`."""
         docnum = self.searcher.document_number(id=article_id)
@@ -123,9 +209,10 @@ class Snapshot:
         return dict(self.searcher.stored_fields(docnum))
 
     def date_range(self) -> tuple[date, date] | None:
-        if not self.live:
+        if not len(self.live):
             return None
-        return day_date(self.day[self.by_date_desc[-1]]), day_date(self.day[self.by_date_desc[0]])
+        newest, oldest = int(self.by_date_desc[0]), int(self.by_date_desc[-1])
+        return day_date(int(self.day[oldest])), day_date(int(self.day[newest]))
 
     def close(self) -> None:
         self.searcher.close()
@@ -152,25 +239,24 @@ def _load_snapshot(location: Path) -> Snapshot:
         cols = columns.read(gen, toc_gen)
         if cols is None:  # an index of an earlier version, or an update not yet done
             cols = columns.compute(searcher, read_stories(gen, toc_gen))
-        day = _ints(cols.day)
-        ym = _ints(cols.ym)
+        day = np.asarray(cols.day)
         n_all = len(day)
+        live_mask = None
         if len(cols.deleted):
-            keep = np.ones(n_all, dtype=bool)
-            keep[cols.deleted] = False
-            live_arr = np.flatnonzero(keep).astype(np.int32)
+            live_mask = np.ones(n_all, dtype=bool)
+            live_mask[cols.deleted] = False
+            live_arr = np.flatnonzero(live_mask).astype(np.int32)
         else:
             live_arr = np.arange(n_all, dtype=np.int32)
-        live = live_arr.tolist()
-        day_np = np.asarray(cols.day)
         # Newest first; among one day's articles, the later document first.
-        by_date_desc = live_arr[np.lexsort((live_arr, day_np[live_arr]))][::-1].tolist()
+        by_date_desc = live_arr[np.lexsort((live_arr, day[live_arr]))][::-1].copy()
+        for arr in (live_arr, by_date_desc):
+            arr.flags.writeable = False
         lengths = FieldLengths.of(cols.lengths, cols.average)
-        live_set = frozenset(live)
-        deleted = frozenset(cols.deleted.tolist())
+        deleted = np.asarray(cols.deleted, dtype=np.int32)
         posting_cache = PostingCache()
-        tag_sets = _tag_sets(cols, deleted)
-        story_of, story_sets = _stories(cols, live_arr)
+        tags = _tags(cols)
+        stories = _stories(cols, live_arr, live_mask)
         summary = read_summary(gen)
     except IndexCorrupt:  # a control file that is a link (UnsafeIndex): said as it is
         searcher.close()
@@ -195,88 +281,53 @@ def _load_snapshot(location: Path) -> Snapshot:
         toc_generation=toc_gen,
         searcher=searcher,
         day=day,
-        ym=ym,
-        section=_ints(cols.section),
+        ym=np.asarray(cols.ym),
+        section=np.asarray(cols.section),
         section_names=cols.section_names,
-        source=_ints(cols.source),
+        source=np.asarray(cols.source),
         source_names=cols.source_names,
-        live=live,
+        live=live_arr,
         by_date_desc=by_date_desc,
-        live_set=live_set,
+        live_mask=live_mask,
         term_cache=TermSetCache(
-            postings=posting_cache, deleted=deleted, phrases=TermSetCache(max_items=400_000)
+            postings=posting_cache, deleted=deleted, phrases=TermSetCache(max_items=1_000_000)
         ),
         posting_cache=posting_cache,
-        ym_sets=_groups(live_arr, cols.ym),
-        section_sets=_groups(live_arr, cols.section),
-        tag_sets=tag_sets,
-        story_of=story_of,
-        story_sets=story_sets,
+        tags=tags,
+        stories=stories,
         lexicon=Lexicon(reader, cols.words),
         _lengths=lengths,
         summary=summary,
     )
 
 
-def _ints(values: Any) -> array[int]:
-    """A column as a Python array of ints (quick to index one document at a time)."""
-    out = array("i")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.int32).tobytes())
+def _stories(cols: columns.Columns, live: Ids, live_mask: npt.NDArray[np.bool_] | None) -> Stories:
+    """The stories of the live articles: a story left with one live article is none."""
+    story = np.asarray(cols.story)
+    names = cols.story_names
+    in_live = story if live_mask is None else story[live]
+    sizes = np.bincount(in_live[in_live >= 0], minlength=len(names)).astype(np.int64)
+    if not names or (live_mask is None and not np.any((sizes > 0) & (sizes < 2))):
+        return Stories(story, names, sizes)  # the mapped column itself, shared
+    of = np.full(len(story), -1, dtype=np.int32)
+    shown = (in_live >= 0) & (sizes[np.maximum(in_live, 0)] >= 2)
+    docs = live if live_mask is not None else np.arange(len(story), dtype=np.int32)
+    of[docs[shown]] = in_live[shown]
+    of.flags.writeable = False
+    return Stories(of, names, sizes)
+
+
+def _tags(cols: columns.Columns) -> dict[str, TagKind]:
+    """Each metadata kind's values and documents (deleted ones are masked when used)."""
+    out: dict[str, TagKind] = {}
+    first = 0
+    for kind, values in cols.tag_values.items():
+        last = first + len(values)
+        offsets = np.asarray(cols.tag_offsets[first : last + 1], dtype=np.int64)
+        docs = cols.tag_docs[int(offsets[0]) : int(offsets[-1])]
+        out[kind] = TagKind.of(list(values), offsets - offsets[0], docs)
+        first = last
     return out
-
-
-def _stories(
-    cols: columns.Columns, live: npt.NDArray[np.int32]
-) -> tuple[dict[int, str], dict[str, frozenset[int]]]:
-    """The stories with more than one live article: story per document, and members."""
-    story = np.asarray(cols.story)[live]
-    clustered = story >= 0
-    docs, stories = live[clustered], story[clustered]
-    order = np.argsort(stories, kind="stable")
-    docs, stories = docs[order], stories[order]
-    story_of: dict[int, str] = {}
-    sets: dict[str, frozenset[int]] = {}
-    if not len(stories):
-        return story_of, sets
-    starts = np.flatnonzero(np.r_[True, stories[1:] != stories[:-1]]).tolist()
-    bounds = [*starts, len(stories)]
-    for i, start in enumerate(bounds[:-1]):
-        end = bounds[i + 1]
-        if end - start < 2:
-            continue
-        name = cols.story_names[int(stories[start])]
-        members = docs[start:end].tolist()
-        sets[name] = frozenset(members)
-        story_of.update(dict.fromkeys(members, name))
-    return story_of, sets
-
-
-def _tag_sets(
-    cols: columns.Columns, deleted: frozenset[int]
-) -> dict[str, dict[str, frozenset[int]]]:
-    """The live documents of every metadata value."""
-    out: dict[str, dict[str, frozenset[int]]] = {}
-    for kind, values in cols.tag_sets().items():
-        for value, docs in values.items():
-            members = frozenset(docs.tolist()) - deleted if deleted else frozenset(docs.tolist())
-            if members:
-                out.setdefault(kind, {})[value] = members
-    return out
-
-
-def _groups(live: npt.NDArray[np.int32], column: Any) -> dict[int, frozenset[int]]:
-    """The live documents of each value of a column."""
-    values = np.asarray(column)[live]
-    order = np.argsort(values, kind="stable")
-    docs, values = live[order], values[order]
-    if not len(values):
-        return {}
-    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-    bounds = [*starts.tolist(), len(values)]
-    return {
-        int(values[bounds[i]]): frozenset(docs[bounds[i] : bounds[i + 1]].tolist())
-        for i in range(len(bounds) - 1)
-    }
 
 
 def _fingerprint(location: Path) -> tuple[str, int]:
