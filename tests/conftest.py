@@ -182,3 +182,20 @@ def assert_error(response: TestResponse, status: int, code: str | None = None) -
     assert body["error"]["message"] and "\n" not in body["error"]["message"]
     assert "Traceback" not in response.get_data(as_text=True)
     return body
+
+
+#: Words that records made by tests are written with (common news words).
+NEWS_WORDS = [
+    "oil",
+    "price",
+    "coffee",
+    "cocoa",
+    "wheat",
+    "grain",
+    "bank",
+    "rate",
+    "trade",
+    "deficit",
+    "opec",
+    "meeting",
+]

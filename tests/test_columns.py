@@ -21,22 +21,8 @@ from search.indexing import build, update
 from search.layout import current_generation
 from search.querying import search
 from search.stories import read_stories
+from tests.conftest import NEWS_WORDS as WORDS
 from tests.conftest import needs_reuters
-
-WORDS = [
-    "oil",
-    "price",
-    "coffee",
-    "cocoa",
-    "wheat",
-    "grain",
-    "bank",
-    "rate",
-    "trade",
-    "deficit",
-    "opec",
-    "meeting",
-]
 
 
 def _records(n: int, seed: int) -> list[dict[str, Any]]:

@@ -25,22 +25,8 @@ from search.backends.whoosh import internals
 from search.backends.whoosh.schema import ArticleSchema, NewsAnalyzer, article_document
 from search.backends.whoosh.segments import write_index
 from search.layout import current_generation
+from tests.conftest import NEWS_WORDS as WORDS
 from tests.conftest import ROOT, index_from_records
-
-WORDS = [
-    "oil",
-    "price",
-    "coffee",
-    "cocoa",
-    "wheat",
-    "grain",
-    "bank",
-    "rate",
-    "trade",
-    "deficit",
-    "opec",
-    "meeting",
-]
 
 
 def _documents(n: int, seed: int = 7) -> list[dict[str, Any]]:
