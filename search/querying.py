@@ -5,12 +5,14 @@ How a query is answered (see DESIGN.md for the measurements behind it):
 1. The text is read leniently (:mod:`search.query_text`): ``date:`` clauses become a
    date filter, unknown fields and stray operators become words, and every liberty
    taken is reported as a note.
-2. Whoosh parses the rest and walks its matchers once, unscored, for the document
-   numbers of ALL matches. Date and section filters, the total and the facet counts
-   come from the in-memory columns over those numbers (:mod:`search.store`).
-3. Only the page's worth of results is ranked: by BM25F through Whoosh's top-k
-   collector (which skips blocks that cannot make the top), or by date from the
-   columns, without scoring at all.
+2. Whoosh parses the rest into our query tree (:mod:`search.query`); the document
+   numbers of ALL matches come from the decoded postings as sorted arrays
+   (:mod:`search.docsets`, :mod:`search.backends.whoosh.matching`). Filters, the
+   total and the facet counts come from the mapped columns over them
+   (:mod:`search.facets`).
+3. Only the page's worth of results is taken: by BM25F term at a time over arrays
+   (:mod:`search.backends.whoosh.ranking`), or by date from the columns, without
+   scoring at all.
 4. Snippets are cut from the stored text of the hits on the page only.
 """
 

@@ -129,6 +129,8 @@ class Stories:
         stories = self.of[order]
         start = int(np.searchsorted(stories, 0))
         order, stories = order[start:], stories[start:]
+        if not len(stories):
+            return {}
         bounds = np.flatnonzero(np.r_[True, stories[1:] != stories[:-1], True])
         return {
             self.names[int(stories[a])]: np.sort(order[a:b]).astype(np.int32)
