@@ -152,9 +152,13 @@ def count(
         ),
     }
     labels = snap.labels
+    masks: dict[int, Mask] = {}  # one per set counted (most kinds count the matches)
     for kind in TAG_KINDS:
         named = labels.get(kind, {})
-        counts = _tag_counts(snap, kind, sel.facet_ids.get(kind, ids), facet_size)
+        counted = sel.facet_ids.get(kind, ids)
+        if id(counted) not in masks:
+            masks[id(counted)] = mask_of(counted, snap)
+        counts = _tag_counts(snap, kind, counted, masks[id(counted)])
         listed = _with_chosen(
             [FacetCount(v, n) for v, n in _top(counts, facet_size)],
             sel.chosen.get(kind, ()),
@@ -164,12 +168,13 @@ def count(
     return out
 
 
-def _tag_counts(snap: Snapshot, kind: str, ids: Ids, limit: int) -> dict[str, int]:
-    """How many of ``ids`` have each value of one metadata kind (values with any)."""
+def _tag_counts(snap: Snapshot, kind: str, ids: Ids, chosen: Mask) -> dict[str, int]:
+    """How many of ``ids`` (``chosen``, as a mask) have each value of one metadata kind
+    (values with any)."""
     tag = snap.tags.get(kind)
     if tag is None or not len(ids) or not len(tag.values):
         return {}
-    counts = tag.counts(mask_of(ids, snap))
+    counts = tag.counts(chosen)
     nonzero = np.flatnonzero(counts)
     return {
         tag.values[i]: n for i, n in zip(nonzero.tolist(), counts[nonzero].tolist(), strict=True)

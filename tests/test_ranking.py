@@ -7,16 +7,32 @@ import math
 import random
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from search.backends.whoosh.matching import match_set
-from search.backends.whoosh.ranking import FIELD_B, K1, K3, PostingCache, rank, score_all, top_k
+from search.backends.whoosh.ranking import FIELD_B, K1, K3, PostingCache, rank, scores_of
 from search.backends.whoosh.schema import ArticleSchema, news_analyzer
 from search.backends.whoosh.store import IndexStore
 from search.query_text import prepare
 from search.querying import parse_query, search
 from tests.conftest import index_from_records, needs_reuters
+
+
+def score_all(q: Any, searcher: Any, matched: Any, lengths: Any, cache: Any) -> dict[int, float]:
+    """Every match's score, as {document number: score}."""
+    ids = np.asarray(sorted(matched), dtype=np.int32)
+    return dict(
+        zip(ids.tolist(), scores_of(q, searcher, ids, lengths, cache).tolist(), strict=True)
+    )
+
+
+def top_k(scores: dict[int, float], k: int) -> list[tuple[int, float]]:
+    """The k best, ties by lower document number, by a plain sort."""
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+
 
 WORDS = ["oil", "prices", "coffee", "brazil", "cocoa", "bank", "japan", "wheat", "export", "gold"]
 RECORDS = [

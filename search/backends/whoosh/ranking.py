@@ -42,9 +42,9 @@ __all__ = [
     "PostingCache",
     "postings",
     "rank",
-    "score_all",
+    "scores_of",
     "scoring_terms",
-    "top_k",
+    "top_of",
 ]
 
 #: BM25F's free parameters, chosen on six judged collections (bench/relevance/README.md):
@@ -370,20 +370,6 @@ def rank(
     return top_of(ids, scores_of(q, searcher, ids, lengths, cache, query_counts), k)
 
 
-def score_all(
-    q: Node,
-    searcher: Any,
-    matched: Ids | Iterable[int],
-    lengths: FieldLengths,
-    cache: PostingCache | None = None,
-    query_counts: Mapping[bytes, int] | None = None,
-) -> dict[int, float]:
-    """:func:`scores_of` as {document number: score}."""
-    ids = _ids(matched)
-    scores = scores_of(q, searcher, ids, lengths, cache, query_counts)
-    return dict(zip(ids.tolist(), scores.tolist(), strict=True))
-
-
 def top_of(ids: Ids, scores: Floats, k: int) -> list[tuple[int, float]]:
     """The k highest (docnum, score) of documents ``ids`` with ``scores``, ties by lower
     docnum."""
@@ -396,12 +382,3 @@ def top_of(ids: Ids, scores: Floats, k: int) -> list[tuple[int, float]]:
         ids, scores = ids[chosen], scores[chosen]
     order = np.lexsort((ids, -scores))[:k]
     return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
-
-
-def top_k(scores: dict[int, float], k: int) -> list[tuple[int, float]]:
-    """The k highest of {docnum: score}, ties by lower docnum."""
-    if not scores:
-        return []
-    ids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
-    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
-    return top_of(ids, values, k)  # type: ignore[arg-type]
