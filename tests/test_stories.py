@@ -4,7 +4,9 @@ on Reuters-21578's real repeats."""
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from collections import defaultdict
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,17 @@ from flask.testing import FlaskClient
 from search.backends.whoosh.store import IndexStore
 from search.indexing import build, update
 from search.querying import search
-from search.stories import WINDOW_DAYS, cluster, resemblance, sketch
+from search.stories import (
+    KEYS,
+    MAX_BUCKET,
+    SKETCH,
+    THRESHOLD,
+    WINDOW_DAYS,
+    Sketch,
+    cluster,
+    resemblance,
+    sketch,
+)
 from tests.conftest import SEED, needs_reuters
 from web import create_app
 
@@ -168,3 +180,84 @@ def test_the_pager_offers_no_false_last_page_past_the_result_window(reuters_inde
     last = client.get("/?page=1000").get_data(as_text=True)
     assert 'id="capped"' in last and 'rel="next"' not in last
     assert "Only the first 10,000 results can be paged through" in last
+
+
+def _reference_clusters(sketches: list[Sketch]) -> dict[str, str]:
+    """The clustering as first written: every pair of every candidate bucket, checked
+    once each, in order (the definition the faster one must agree with)."""
+    items = sorted(sketches, key=lambda s: (s.published, s.id))
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for i, s in enumerate(items):
+        for h in s.hashes[:KEYS]:
+            buckets[h].append(i)
+    parent = list(range(len(items)))
+    span = [(s.published, s.published) for s in items]
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    checked: set[tuple[int, int]] = set()
+    for members in buckets.values():
+        if len(members) < 2 or len(members) > MAX_BUCKET:
+            continue
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                if (i, j) in checked:
+                    continue
+                checked.add((i, j))
+                ri, rj = find(i), find(j)
+                if ri == rj:
+                    continue
+                lo, hi = min(span[ri][0], span[rj][0]), max(span[ri][1], span[rj][1])
+                if (hi - lo).days <= WINDOW_DAYS and resemblance(items[i], items[j]) >= THRESHOLD:
+                    parent[ri] = rj
+                    span[rj] = (lo, hi)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(items)):
+        groups[find(i)].append(i)
+    out = {}
+    for members in groups.values():
+        if len(members) > 1:
+            first = min(members, key=lambda i: (items[i].published, items[i].id))
+            for i in members:
+                out[items[i].id] = items[first].id
+    return out
+
+
+def _generated_sketches(seed: int, n: int, days: int) -> list[Sketch]:
+    """Families of near-duplicate sketches (a few hashes changed, some cut short),
+    spread over ``days``: chains, bridges and buckets of every size."""
+    rnd = random.Random(seed)
+    families = [sorted(rnd.sample(range(1, 1 << 32), SKETCH)) for _ in range(max(2, n // 40))]
+    out = []
+    for i in range(n):
+        hashes = list(rnd.choice(families))
+        for _ in range(rnd.choice([0, 0, 2, 8, 20])):
+            hashes[rnd.randrange(SKETCH)] = rnd.randrange(1, 1 << 32)
+        kept = tuple(sorted(set(hashes)))[: rnd.choice([SKETCH, SKETCH, SKETCH, 3, 10, 0])]
+        day = date(2020, 1, 1) + timedelta(days=rnd.randrange(days))
+        out.append(Sketch(f"a{rnd.randrange(10**6):06d}-{i}", day, kept))
+    return out
+
+
+@pytest.mark.parametrize(("seed", "n", "days"), [(1, 2000, 12), (2, 3000, 3), (3, 1500, 400)])
+def test_clusters_agree_with_the_reference(seed: int, n: int, days: int) -> None:
+    sketches = _generated_sketches(seed, n, days)
+    expected = _reference_clusters(sketches)
+    assert expected  # the generator makes copies
+    assert cluster(sketches) == expected
+    rnd = random.Random(seed)
+    rnd.shuffle(sketches)
+    assert cluster(sketches) == expected  # whatever order they come in
+
+
+def test_copies_years_apart_are_not_compared() -> None:
+    """Many copies of one text, a year apart each (the bench's shifted corpora), share
+    every candidate bucket: none is a story, until one is within the window."""
+    text = SEED_TEXT
+    sketches = [sketch(f"c{k}", date(1987 + k, 3, 1), "Title", text) for k in range(150)]
+    assert cluster(sketches) == {}
+    same_day = [*sketches, sketch("d", date(1987, 3, 2), "Title", text)]
+    assert cluster(same_day) == {"c0": "c0", "d": "c0"}
