@@ -19,7 +19,7 @@ from whoosh.lang.porter2 import stem
 from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
 
-__all__ = ["STOP_WORDS", "WORD", "normalize_word", "terms", "ym_of"]
+__all__ = ["STOP_WORDS", "WORD", "normalize_word", "term_positions", "terms", "ym_of"]
 
 #: A word: letters and digits, with inner dots or apostrophes ("u.s", "o'brien").
 WORD = re.compile(r"\w+(?:[.'’]\w+)*")
@@ -38,12 +38,15 @@ def normalize_word(word: str) -> str:
     Porter2-stemmed ("Afghanistan’s" → "afghanistan", "élections" → "elect")."""
     norm = _NORMAL.get(word)
     if norm is None:
-        low = word.lower().replace("’", "'")
-        if not low.isascii():
-            low = low.translate(accent_map)
-        if low.endswith("'s"):
-            low = low[:-2]
-        norm = stem(low)
+        if word.isdigit() and word.isascii():
+            norm = word  # a number: the stemmer leaves digits as they are
+        else:
+            low = word.lower().replace("’", "'")
+            if not low.isascii():
+                low = low.translate(accent_map)
+            if low.endswith("'s"):
+                low = low[:-2]
+            norm = stem(low)
         if len(_NORMAL) < _NORMAL_MAX and len(word) <= _NORMAL_WORD_MAX:
             _NORMAL[word] = norm
     return norm
@@ -56,6 +59,35 @@ def terms(text: str) -> Iterator[str]:
         word = m.group()
         if word.lower() not in STOP_WORDS:
             yield normalize_word(word)
+
+
+#: Surface word → indexed form, or None for a stop word: the whole analysis of a word
+#: seen before in one lookup (a build analyses every word of every article).
+_FORM: dict[str, str | None] = {}
+
+
+def term_positions(text: str) -> dict[str, list[int]]:
+    """Each indexed form in ``text`` with its positions (0, 1, … counting indexed words
+    only, as :func:`terms` yields them): what a build writes of a text field."""
+    out: dict[str, list[int]] = {}
+    form = _FORM
+    pos = 0
+    for word in WORD.findall(text):
+        try:
+            f = form[word]
+        except KeyError:  # not seen yet
+            f = None if word.lower() in STOP_WORDS else normalize_word(word)
+            if len(form) < _NORMAL_MAX and len(word) <= _NORMAL_WORD_MAX:
+                form[word] = f
+        if f is None:
+            continue
+        at = out.get(f)
+        if at is None:
+            out[f] = [pos]
+        else:
+            at.append(pos)
+        pos += 1
+    return out
 
 
 def ym_of(d: date) -> int:
