@@ -63,6 +63,7 @@ from search.layout import (
 from search.stories import (
     Sketch,
     cluster,
+    cluster_rows,
     decode,
     encode,
     has_stories,
@@ -281,7 +282,6 @@ def build(
     fmt: str = "auto",
     *,
     procs: int = 1,
-    limitmb: int = 512,
     progress: Progress | None = None,
     files: Sequence[Path] | None = None,
     strict: bool = False,
@@ -317,21 +317,19 @@ def build(
         try:
             writer.create(tmp)
 
-            sketches: list[Sketch] = []
-
-            def documents() -> Iterator[tuple[Article, bytes]]:
+            def articles() -> Iterator[Article]:
                 for article in _articles(files, fmt, report, progress, ids, date_order):
-                    sk = _sketch(article)
-                    sketches.append(sk)
-                    yield article, encode(sk.hashes)
+                    yield article
                     report.indexed += 1
                 if strict and StrictFailure.applies(report):
                     raise StrictFailure(report)
 
-            report.articles, toc_generation, doc_ids = writer.write_all(
-                tmp, documents(), procs, limitmb
+            report.articles, toc_generation, doc_ids, rows = writer.write_all(
+                tmp, articles(), procs
             )
-            stories = cluster(sketches)
+            stories = cluster_rows(doc_ids, rows)
+            del rows
+            writer.drop_sketches(tmp)
             write_stories(tmp, stories, toc_generation)
             writer.write_columns(tmp, toc_generation, stories, doc_ids)
             previous = live_or_none(loc)

@@ -25,6 +25,7 @@ from search.backends.whoosh import internals
 from search.backends.whoosh.schema import ArticleSchema, NewsAnalyzer, article_document
 from search.backends.whoosh.segments import write_index
 from search.layout import current_generation
+from search.stories import SKETCH
 from tests.conftest import NEWS_WORDS as WORDS
 from tests.conftest import ROOT, index_from_records
 
@@ -48,12 +49,17 @@ def _documents(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return docs
 
 
+def _as_is(doc: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, int, list[int]]]:
+    """A prepared document as its own document, with an empty sketch row."""
+    return doc, (0, 0, [0] * SKETCH)
+
+
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of 1,000 articles in 5 segments, with 37 deleted."""
     d = tmp_path_factory.mktemp("segmented")
     whoosh_index.create_in(str(d), ArticleSchema()).close()
-    write_index(str(d), _documents(1000), segment_docs=200)
+    write_index(str(d), _documents(1000), _as_is, segment_docs=200)
     ix = whoosh_index.open_dir(str(d))
     w = ix.writer()
     for i in range(0, 1000, 27):
@@ -164,7 +170,7 @@ def test_segments_written_apart_are_committed_together(tmp_path: Path) -> None:
 
 def test_clean_unlisted_removes_a_segment_no_toc_lists(tmp_path: Path) -> None:
     whoosh_index.create_in(str(tmp_path), ArticleSchema()).close()
-    write_index(str(tmp_path), _documents(10))
+    write_index(str(tmp_path), _documents(10), _as_is)
     listed = set(p.name for p in tmp_path.iterdir())
     ix = whoosh_index.open_dir(str(tmp_path))
     w = internals.new_segment_writer(ix, limitmb=8)
@@ -239,7 +245,10 @@ def test_only_internals_touches_private_whoosh_attributes() -> None:
     """The private names internals.py wraps appear nowhere else in our code."""
     private = ("._data", "._read_data", "._byteids", "._maxid", "._lastblock", "._next_block",
                "._terms", "._perdoc", "._btexts", "._finalize_segment", "._close_segment",
-               "._commit_toc", "._read_toc", "_lk=", "deleted_docs_set", "_lenfield")  # fmt: skip
+               "._commit_toc", "._read_toc", "_lk=", "deleted_docs_set", "_lenfield",
+               "._postwriter", "._blocklimit", "._write_block", "._assemble_segment",
+               "._minlength", "._maxlength", "._maxweight", ".perdocwriter",
+               ".fieldwriter")  # fmt: skip
     offenders = {}
     for path in sorted([*(ROOT / "search").rglob("*.py"), *(ROOT / "web").rglob("*.py")]):
         if path.name == "internals.py":
@@ -303,3 +312,59 @@ def test_the_view_file_reads_as_bytesio_does(seed: int) -> None:
     f = internals._ViewFile(memoryview(blob))
     f.seek(4)
     assert pickle.load(f) == obj and pickle.load(f) == obj  # type: ignore[arg-type]
+
+
+def test_write_terms_writes_what_the_commit_writes(tmp_path: Path) -> None:
+    """``write_terms`` fills the block writer's buffers a block at a time and
+    ``stored_length`` is the length column's round trip: the postings and term
+    statistics read back are the ones ``add_document`` and the commit write (terms of
+    one block and of many)."""
+    docs = _documents(700)
+    readers = []
+    for name in ("whoosh", "ours"):
+        d = tmp_path / name
+        d.mkdir()
+        whoosh_index.create_in(str(d), ArticleSchema()).close()
+        ix = whoosh_index.open_dir(str(d))
+        w = internals.new_segment_writer(ix, limitmb=8)
+        if name == "whoosh":
+            for doc in docs:
+                w.add_document(**doc)
+            segment = internals.finalize_segment(w)
+        else:
+            perdoc = internals.per_document_writer(w)
+            postings: dict[bytes, list[Any]] = {}
+            for docnum, doc in enumerate(docs):
+                perdoc.start_doc(docnum)
+                field = ix.schema["body"]
+                items = list(field.index(doc["body"]))
+                length = sum(freq for _, freq, _, _ in items)
+                stored = internals.stored_length(length) if length else 0
+                for btext, _, weight, value in items:
+                    postings.setdefault(btext, []).append((docnum, weight, value, stored))
+                perdoc.add_field("body", field, None, length)
+                perdoc.finish_doc()
+            internals.close_documents(w)
+            internals.write_terms(w, "body", iter(sorted(postings.items())))
+            segment = internals.finish_built_segment(w, len(docs))
+        internals.commit_segments(ix, [segment])
+        readers.append(whoosh_index.open_dir(str(d)).reader())
+    theirs, ours = readers
+    words = [t for f, t in theirs.all_terms() if f == "body"]
+    assert words == [t for f, t in ours.all_terms() if f == "body"]
+    assert max(theirs.doc_frequency("body", t) for t in words) > 128  # several blocks
+    for t in words:
+        a, b = theirs.postings("body", t), ours.postings("body", t)
+        assert list(a.all_items()) == list(b.all_items())
+        ia, ib = theirs.term_info("body", t), ours.term_info("body", t)
+        assert (ia.weight(), ia.doc_frequency(), ia.min_length(), ia.max_length()) == (
+            ib.weight(),
+            ib.doc_frequency(),
+            ib.min_length(),
+            ib.max_length(),
+        )
+        assert (ia.max_weight(), ia.min_id(), ia.max_id()) == (
+            ib.max_weight(),
+            ib.min_id(),
+            ib.max_id(),
+        )

@@ -12,6 +12,7 @@ Pinned against ``whoosh-reloaded`` 2.7.5 (codec ``whoosh3``).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
 from pickle import loads
@@ -22,7 +23,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb import compound
 from whoosh.filedb.structfile import BufferFile
 from whoosh.matching import wrappers
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 __all__ = [
@@ -31,14 +32,19 @@ __all__ = [
     "Block",
     "blocks",
     "clean_unlisted",
+    "close_documents",
     "commit_segments",
     "decode_positions",
     "deleted_in",
     "discard_segment",
     "finalize_segment",
+    "finish_built_segment",
     "length_bytes",
     "multiterm_words",
     "new_segment_writer",
+    "per_document_writer",
+    "stored_length",
+    "write_terms",
 ]
 
 #: The Whoosh release these internals were read from (``whoosh.versionstring()``).
@@ -183,6 +189,72 @@ def finalize_segment(writer: Any) -> Any:
 def discard_segment(writer: Any) -> None:
     """Close a writer that wrote nothing (``_close_segment``)."""
     writer._close_segment()
+
+
+def stored_length(length: int) -> int:
+    """A field length as the segment's length column gives it back (Whoosh's lossy
+    byte, ``length_to_byte`` then ``byte_to_length``): what its postings record."""
+    return int(byte_to_length(length_to_byte(length)))
+
+
+def per_document_writer(writer: Any) -> Any:
+    """The writer's per-document writer (``perdocwriter``: stored fields, field lengths,
+    columns), for a builder that adds documents without ``add_document``'s pool."""
+    return writer.perdocwriter
+
+
+def write_terms(writer: Any, fieldname: str, terms: Iterator[tuple[bytes, Sequence[Any]]]) -> None:
+    """Write one field's posting lists into the writer's new segment, in the bytes
+    ``add_document`` and the commit would write, without the pool.
+
+    ``terms``: (term bytes, postings) in ascending order of the bytes; postings are
+    (document number, weight, value bytes, field length) in ascending document
+    order, the field length as the segment's length column reads it back. Each block
+    of ``W3PostingsWriter``'s limit is handed to Whoosh's own ``_write_block`` (and
+    the last to ``finish_term``) with its buffers filled at once: ``_ids``,
+    ``_weights``, ``_values``, ``_minlength``, ``_maxlength``, ``_maxweight``; the
+    field writer is ``writer.fieldwriter`` (``start_field``, ``start_term``,
+    ``_postwriter``, ``finish_field``).
+    """
+    fw = writer.fieldwriter
+    fw.start_field(fieldname, writer.schema[fieldname])
+    for btext, postings in terms:
+        fw.start_term(btext)
+        pw = fw._postwriter
+        limit = pw._blocklimit
+        n = len(postings)
+        for start in range(0, n, limit):
+            chunk = postings[start : start + limit]
+            ids, weights, values, lengths = zip(*chunk, strict=True)
+            pw._ids = array("I", ids)
+            pw._weights = array("f", weights)
+            pw._values = [v for v in values if v]
+            real = [x for x in lengths if x]
+            pw._minlength = min(real) if real else None
+            pw._maxlength = max(real) if real else 0
+            top = max(weights)
+            pw._maxweight = top if top > 0 else 0
+            if start + limit < n:
+                pw._write_block()
+        fw.finish_term()
+    fw.finish_field()
+
+
+def finish_built_segment(writer: Any, doc_count: int) -> Any:
+    """Close a segment whose documents and postings were written by a builder (after
+    :func:`write_terms`), assemble it as Whoosh would, and return it uncommitted:
+    ``perdocwriter``/``fieldwriter.close()``, ``docnum``, ``_close_segment``,
+    ``_assemble_segment``, ``get_segment``."""
+    writer.docnum = doc_count
+    writer._close_segment()
+    writer._assemble_segment()
+    return writer.get_segment()
+
+
+def close_documents(writer: Any) -> None:
+    """Close the writer's per-document files (lengths, stored fields, columns), as the
+    commit does before it writes postings."""
+    writer.perdocwriter.close()
 
 
 def commit_segments(ix: Any, segments: list[Any]) -> None:

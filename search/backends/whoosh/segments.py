@@ -1,13 +1,15 @@
 """Write a new index's segments, in this process or in several worker processes.
 
-Whoosh's writer keeps every posting of a segment in a pool and, past ``limitmb``,
-spills sorted runs to disk and merges them in Python at commit: at 100k articles
-that merge made a build ~40% slower per article than at 20k. So each writer here
-closes its segment every ``segment_docs`` articles, while the pool still fits in
-memory, and starts another; the segments are put together in one table of contents
-at the end (no merge). Whoosh's ``MpWriter`` does the same with ``multisegment``
-but leaves its worker processes running forever if the parent is killed; these
-workers die with their parent (``PR_SET_PDEATHSIG``) and report their own failure.
+Each segment is written by a :class:`~search.backends.whoosh.builder.SegmentBuilder`
+(Whoosh's format, without Whoosh's posting pool), which holds a segment's postings in
+memory: it is closed every ``segment_docs`` articles and another started; the segments
+are put together in one table of contents at the end (no merge). The parent process
+only reads articles and hands them out in batches; the workers turn each into its
+document and its near-duplicate sketch (the costly part), and write the sketches of a
+segment beside it (``sketches/<segment>.npy``, rows of :data:`search.stories.ROW`) for
+the parent to cluster without holding them all. Whoosh's ``MpWriter`` leaves its
+worker processes running forever if the parent is killed; these workers die with their
+parent (``PR_SET_PDEATHSIG``) and report their own failure.
 """
 
 from __future__ import annotations
@@ -18,53 +20,83 @@ import multiprocessing as mp
 import os
 import queue
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 
 from search.backends.whoosh import internals
+from search.backends.whoosh.builder import SegmentBuilder
 from search.errors import NewsSearchError
+from search.stories import ROW
 
-__all__ = ["SEGMENT_DOCS", "write_index"]
+__all__ = ["SEGMENT_DOCS", "sketch_folder", "write_index"]
 
-#: Articles per segment: small enough that a segment's postings stay in memory.
-SEGMENT_DOCS = 12_000
+#: Articles per segment: a segment's postings are held in memory until it is written
+#: (~40 MB for 25,000 news articles of ~150 words).
+SEGMENT_DOCS = 25_000
 #: Articles sent to a worker at a time.
 BATCH = 250
 Document = dict[str, Any]
 
 
+#: What a worker makes of an item it is handed: the document and its sketch row.
+Prepare = Callable[[Any], tuple[Document, Any]]
+#: A written segment: Whoosh's segment object, its documents' ids in order, and the
+#: file of their sketch rows.
+Written = tuple[Any, list[str], str]
+
+
+def sketch_folder(directory: str) -> Path:
+    """Where a build's workers leave each segment's sketch rows."""
+    return Path(directory) / "sketches"
+
+
 def _segments_from(
-    ix: Any, docs: Iterable[Document], limitmb: int, segment_docs: int
-) -> list[tuple[Any, list[str]]]:
-    """Index ``docs`` into one or more new segments of ``ix``; return them (not
-    committed), each with the ids of its documents in their order."""
-    segments = []
-    writer = internals.new_segment_writer(ix, limitmb)
+    ix: Any, directory: str, items: Iterable[Any], prepare: Prepare, segment_docs: int
+) -> list[Written]:
+    """Index ``items`` into one or more new segments of ``ix``; return them (not
+    committed), each with the ids of its documents and the file of their sketches."""
+    segments: list[Written] = []
+    builder: SegmentBuilder | None = None
     ids: list[str] = []
+    rows: list[Any] = []
     try:
-        for doc in docs:
-            writer.add_document(**doc)
+        for item in items:
+            if builder is None:
+                builder = SegmentBuilder(ix)
+            doc, row = prepare(item)
+            builder.add(doc)
             ids.append(doc["id"])
+            rows.append(row)
             if len(ids) >= segment_docs:
-                segments.append((internals.finalize_segment(writer), ids))
-                writer = internals.new_segment_writer(ix, limitmb)
-                ids = []
-        if ids:
-            segments.append((internals.finalize_segment(writer), ids))
-        else:
-            internals.discard_segment(writer)
+                segments.append(_close(builder, directory, ids, rows))
+                builder, ids, rows = None, [], []
+        if builder is not None:
+            segments.append(_close(builder, directory, ids, rows))
     except BaseException:
-        writer.cancel()
+        if builder is not None:
+            builder.cancel()
         raise
     return segments
 
 
-def _commit(ix: Any, segments: list[tuple[Any, list[str]]]) -> list[str]:
-    """Commit the segments in the order given, which is their documents' numbering."""
-    internals.commit_segments(ix, [seg for seg, _ in segments])
-    return [article_id for _, ids in segments for article_id in ids]
+def _close(builder: SegmentBuilder, directory: str, ids: list[str], rows: list[Any]) -> Written:
+    segment = builder.finish()
+    folder = sketch_folder(directory)
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{segment.segment_id()}.npy"
+    np.save(path, np.array(rows, dtype=ROW))
+    return segment, ids, str(path)
+
+
+def _commit(ix: Any, segments: list[Written]) -> tuple[list[str], list[str]]:
+    """Commit the segments in the order given, which is their documents' numbering;
+    return the documents' ids in that order and the segments' sketch files."""
+    internals.commit_segments(ix, [seg for seg, _, _ in segments])
+    return [i for _, ids, _ in segments for i in ids], [path for _, _, path in segments]
 
 
 def _die_with_parent() -> None:
@@ -74,7 +106,7 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _batches(jobs: Any, parent: int) -> Iterable[Document]:
+def _batches(jobs: Any, parent: int) -> Iterable[Any]:
     while True:
         try:
             batch = jobs.get(timeout=5)
@@ -87,12 +119,12 @@ def _batches(jobs: Any, parent: int) -> Iterable[Document]:
         yield from batch
 
 
-def _worker(directory: str, jobs: Any, results: Any, limitmb: int, segment_docs: int,
+def _worker(directory: str, jobs: Any, results: Any, prepare: Prepare, segment_docs: int,
             parent: int) -> None:  # fmt: skip
     _die_with_parent()
     try:
         ix = whoosh_index.open_dir(directory)
-        segments = _segments_from(ix, _batches(jobs, parent), limitmb, segment_docs)
+        segments = _segments_from(ix, directory, _batches(jobs, parent), prepare, segment_docs)
         results.put(("ok", segments))
     except BaseException as e:  # report, don't hang the parent
         results.put(("error", (f"{type(e).__name__}: {e}", getattr(e, "errno", None))))
@@ -100,23 +132,26 @@ def _worker(directory: str, jobs: Any, results: Any, limitmb: int, segment_docs:
 
 def write_index(
     directory: str,
-    docs: Iterable[Document],
+    items: Iterable[Any],
+    prepare: Prepare,
     procs: int = 1,
-    limitmb: int = 512,
-    segment_docs: int = SEGMENT_DOCS,
-) -> list[str]:
-    """Index ``docs`` into the new, empty Whoosh index at ``directory`` and commit;
-    return the article ids in document-number order."""
+    segment_docs: int | None = None,
+) -> tuple[list[str], list[str]]:
+    """Index ``items``, each made a (document, sketch row) by ``prepare``, into the
+    new, empty Whoosh index at ``directory`` and commit; return the article ids in
+    document-number order and the segments' sketch files in the same order.
+    ``segment_docs``: articles per segment (default :data:`SEGMENT_DOCS`)."""
+    segment_docs = segment_docs or SEGMENT_DOCS
     ix = whoosh_index.open_dir(directory)
     if procs <= 1:
-        return _commit(ix, _segments_from(ix, docs, limitmb, segment_docs))
+        return _commit(ix, _segments_from(ix, directory, items, prepare, segment_docs))
     ctx = mp.get_context("fork")
     jobs = ctx.Queue(maxsize=procs * 8)
     results = ctx.Queue()
     workers = [
         ctx.Process(
             target=_worker,
-            args=(directory, jobs, results, limitmb, segment_docs, os.getpid()),
+            args=(directory, jobs, results, prepare, segment_docs, os.getpid()),
             daemon=True,
         )
         for _ in range(procs)
@@ -124,9 +159,9 @@ def write_index(
     for w in workers:
         w.start()
     try:
-        batch: list[Document] = []
-        for doc in docs:
-            batch.append(doc)
+        batch: list[Any] = []
+        for item in items:
+            batch.append(item)
             if len(batch) >= BATCH:
                 _put(jobs, batch, workers, results)
                 batch = []
@@ -134,7 +169,7 @@ def write_index(
             _put(jobs, batch, workers, results)
         for _ in workers:
             _put(jobs, None, workers, results)
-        segments: list[tuple[Any, list[str]]] = []
+        segments: list[Written] = []
         for _ in workers:
             status, payload = _get(results, workers)
             if status != "ok":

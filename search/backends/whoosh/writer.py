@@ -8,19 +8,31 @@ written in Whoosh's files.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 
 from search.articles import Article
 from search.backends.whoosh import columns, internals
 from search.backends.whoosh.schema import ArticleSchema, article_document
-from search.backends.whoosh.segments import Document, write_index
+from search.backends.whoosh.segments import sketch_folder, write_index
+from search.stories import ROW, encode, row_of, sketch
 
-__all__ = ["Update", "create", "ids_for_paths", "remove_unlisted", "write_all", "write_columns"]
+__all__ = [
+    "Update",
+    "create",
+    "drop_sketches",
+    "ids_for_paths",
+    "prepare",
+    "remove_unlisted",
+    "write_all",
+    "write_columns",
+]
 
 
 def create(directory: Path) -> None:
@@ -28,19 +40,44 @@ def create(directory: Path) -> None:
     whoosh_index.create_in(str(directory), ArticleSchema()).close()
 
 
+def prepare(article: Article) -> tuple[dict[str, Any], tuple[int, int, list[int]]]:
+    """An article as its Whoosh document and its sketch row (in a build's worker)."""
+    sk = sketch(article.id, article.published, article.title, article.text)
+    return article_document(article, encode(sk.hashes)), row_of(sk)
+
+
 def write_all(
-    directory: Path, articles: Iterable[tuple[Article, bytes]], procs: int, limitmb: int
-) -> tuple[int, int, list[str]]:
-    """Index every (article, encoded sketch) into the new, empty index at ``directory``
-    and commit; return (articles in it, its table of contents' number, their ids in
-    document order)."""
-    docs: Iterator[Document] = (article_document(a, sk) for a, sk in articles)
-    ids = write_index(str(directory), docs, procs=procs, limitmb=limitmb)
+    directory: Path, articles: Iterable[Article], procs: int
+) -> tuple[int, int, list[str], np.ndarray]:
+    """Index every article into the new, empty index at ``directory`` and commit;
+    return (articles in it, its table of contents' number, their ids in document
+    order, their sketches as rows of :data:`search.stories.ROW` in the same order).
+
+    The rows are a file mapped in (``sketches/all.npy``, the segments' files put
+    together), not held in memory; :func:`drop_sketches` removes them.
+    """
+    ids, files = write_index(str(directory), articles, prepare, procs=procs)
+    folder = sketch_folder(str(directory))
+    folder.mkdir(exist_ok=True)
+    table = np.lib.format.open_memmap(folder / "all.npy", mode="w+", dtype=ROW, shape=(len(ids),))
+    at = 0
+    for f in files:
+        part = np.load(f, mmap_mode="r")
+        table[at : at + len(part)] = part
+        at += len(part)
+        del part
+        os.unlink(f)
+    table.flush()
     ix = whoosh_index.open_dir(str(directory))
     try:
-        return ix.doc_count(), ix.latest_generation(), ids
+        return ix.doc_count(), ix.latest_generation(), ids, table
     finally:
         ix.close()
+
+
+def drop_sketches(directory: Path) -> None:
+    """Remove what :func:`write_all` left for clustering."""
+    shutil.rmtree(sketch_folder(str(directory)), ignore_errors=True)
 
 
 def write_columns(
