@@ -58,6 +58,8 @@ REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578"
 CORPORA: dict[str, tuple[Path, str]] = {
     "reuters": (REUTERS, "reuters"),
     "x5": (DATA / "reuters-x5.jsonl", "jsonl"),
+    "x25": (DATA / "reuters-x25.jsonl", "jsonl"),
+    "x50": (DATA / "reuters-x50.jsonl", "jsonl"),
 }
 SYSTEMS = ("ours", "fts5", "tantivy")
 COMPARED = (("ours", "fts5"), ("ours", "tantivy"), ("fts5", "tantivy"))
@@ -729,7 +731,11 @@ def engine_state() -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", choices=("reuters", "x5", "both"), default="both")
+    ap.add_argument(
+        "--corpus",
+        default="both",
+        help="comma-separated: reuters, x5, x25, x50; 'both' is reuters,x5",
+    )
     ap.add_argument(
         "--systems", default=",".join(SYSTEMS), help="comma-separated: " + ",".join(SYSTEMS)
     )
@@ -757,9 +763,21 @@ def main() -> None:
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         ap.error(f"unknown systems: {', '.join(sorted(unknown))}")
-    corpora = ["reuters", "x5"] if args.corpus == "both" else [args.corpus]
-    if "x5" in corpora and not CORPORA["x5"][0].exists():
-        ap.error("bench/data/reuters-x5.jsonl is missing: run bench/make_corpus.py first")
+    corpora = (
+        ["reuters", "x5"]
+        if args.corpus == "both"
+        else [c.strip() for c in args.corpus.split(",") if c.strip()]
+    )
+    for corpus in corpora:
+        if corpus not in CORPORA:
+            ap.error(f"unknown corpus {corpus!r}: one of {', '.join(CORPORA)}")
+        path = CORPORA[corpus][0]
+        if corpus != "reuters" and not path.exists():
+            copies = corpus[1:]
+            ap.error(
+                f"{path.relative_to(ROOT)} is missing: run bench/make_corpus.py"
+                f" --copies {copies} --out {path.relative_to(ROOT)} first"
+            )
     stamp = datetime.now()
     out_path: Path = args.out or RESULTS / f"run-{stamp:%Y%m%d-%H%M%S}.json"
     out_path.parent.mkdir(parents=True, exist_ok=True)
