@@ -145,7 +145,8 @@ def cluster_rows(ids: Sequence[str], rows: np.ndarray) -> dict[str, str]:
     # In one order whatever order they come in (a build's reading order, an update's
     # stored order), so that the clusters are a function of the articles alone and
     # `index check` can compute them again to compare: by day, then id.
-    order = sorted(range(n), key=lambda i: (int(days[i]), ids[i]))
+    day_of = days.tolist()
+    order = sorted(range(n), key=lambda i: (day_of[i], ids[i]))
     order_a = np.asarray(order, dtype=np.int64)
     day = days[order_a]
     counts = np.asarray(rows["n"], dtype=np.int64)[order_a]

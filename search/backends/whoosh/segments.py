@@ -62,20 +62,20 @@ def _segments_from(
     segments: list[Written] = []
     builder: SegmentBuilder | None = None
     ids: list[str] = []
-    rows: list[Any] = []
+    rows = np.zeros(segment_docs, dtype=ROW)  # 261 bytes an article, written in place
     try:
         for item in items:
             if builder is None:
                 builder = SegmentBuilder(ix)
             doc, row = prepare(item)
             builder.add(doc)
+            rows[len(ids)] = row
             ids.append(doc["id"])
-            rows.append(row)
             if len(ids) >= segment_docs:
                 segments.append(_close(builder, directory, ids, rows))
-                builder, ids, rows = None, [], []
+                builder, ids = None, []
         if builder is not None:
-            segments.append(_close(builder, directory, ids, rows))
+            segments.append(_close(builder, directory, ids, rows[: len(ids)]))
     except BaseException:
         if builder is not None:
             builder.cancel()
@@ -83,12 +83,12 @@ def _segments_from(
     return segments
 
 
-def _close(builder: SegmentBuilder, directory: str, ids: list[str], rows: list[Any]) -> Written:
+def _close(builder: SegmentBuilder, directory: str, ids: list[str], rows: np.ndarray) -> Written:
     segment = builder.finish()
     folder = sketch_folder(directory)
     folder.mkdir(exist_ok=True)
     path = folder / f"{segment.segment_id()}.npy"
-    np.save(path, np.array(rows, dtype=ROW))
+    np.save(path, rows)
     return segment, ids, str(path)
 
 
