@@ -205,11 +205,13 @@ def _top_by_recency(
         return []
     scores = scores_of(q, snap.searcher, matched, snap.field_lengths(), snap.posting_cache, counts)
     newest = int(snap.day[snap.by_date_desc[0]])
-    ages, which = np.unique(np.maximum(0, newest - snap.day[matched]), return_inverse=True)
+    age = np.maximum(0, newest - snap.day[matched].astype(np.int64))
+    ages = np.flatnonzero(np.bincount(age))  # the distinct ages, ascending
     rate = math.log(2) / half_life
     # One exp per distinct age, by the math library (as a score is defined).
-    decay = np.array([math.exp(-rate * a) for a in ages.tolist()], dtype=np.float64)
-    return top_of(matched, scores * decay[which.reshape(-1)], k)
+    decay = np.zeros(int(ages[-1]) + 1, dtype=np.float64)
+    decay[ages] = [math.exp(-rate * a) for a in ages.tolist()]
+    return top_of(matched, scores * decay[age], k)
 
 
 # ------------------------------------------------------------------- suggestions
