@@ -186,9 +186,7 @@ def open_ours(location: Path) -> PageJob:
     store.snapshot()  # open the index (and read its columns) now, not in the first query
 
     def page(q: Query) -> Page:
-        p = search(
-            q.text, date_from=q.date_from, date_to=q.date_to, index=store, per_page=TOP_K
-        )
+        p = search(q.text, date_from=q.date_from, date_to=q.date_to, index=store, per_page=TOP_K)
         return Page(
             p.total,
             [h.id for h in p.hits],

@@ -22,13 +22,14 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
+from pathlib import Path
 from pickle import dumps
 from typing import Any
 
 from whoosh.formats import Positions
 
 from search.analysis import term_positions
-from search.backends.whoosh import internals
+from search.backends.whoosh import internals, mapped
 from search.backends.whoosh.schema import NewsAnalyzer
 
 __all__ = ["SegmentBuilder"]
@@ -53,7 +54,10 @@ class SegmentBuilder:
     :meth:`finish` (the segment, to commit) or :meth:`cancel` (also after an
     :meth:`add` that raised: the segment is then incomplete)."""
 
-    def __init__(self, ix: Any, limitmb: int = 64) -> None:
+    def __init__(self, ix: Any, parts: Path | None = None, limitmb: int = 64) -> None:
+        #: Where the text fields' postings are also written as arrays (search.backends.
+        #: whoosh.mapped), if anywhere.
+        self._parts = parts
         self._writer = internals.new_segment_writer(ix, limitmb)
         self._per_document = internals.per_document_writer(self._writer)
         self._schema = ix.schema
@@ -169,6 +173,14 @@ class SegmentBuilder:
         for name in names:
             internals.write_terms(self._writer, name, self._term_lists(name))
         segment = internals.finish_built_segment(self._writer, self._docnum)
+        if self._parts is not None:
+            for name, text in self._text.items():
+                boost = self._fast[name]
+                lists = (
+                    (term.encode("utf-8"), [d for d, _, _ in pl], [n * boost for _, n, _ in pl])
+                    for term, pl in text.items()
+                )
+                mapped.write_part(self._parts, segment.segment_id(), name, lists)
         self._text.clear()
         self._other.clear()
         self._lengths.clear()

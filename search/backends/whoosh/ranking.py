@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from search import budget, docsets
 from search.backends.whoosh import internals
+from search.backends.whoosh.mapped import MappedPostings
 from search.cache import BoundedCache
 from search.docsets import Ids
 from search.query import AndNot, Fuzzy, Node, Not, Phrase, Prefix, Term, Wildcard, children
@@ -81,7 +82,15 @@ class PostingCache(BoundedCache[tuple[str, bytes], Postings]):
     a common word asked again is scored in one array operation.
     """
 
-    def __init__(self, max_postings: int = 6_000_000, max_entries: int = POSTING_ENTRIES) -> None:
+    def __init__(
+        self,
+        max_postings: int = 6_000_000,
+        max_entries: int = POSTING_ENTRIES,
+        mapped: MappedPostings | None = None,
+    ) -> None:
+        #: The snapshot's postings arrays, where its build wrote them: a term of a field
+        #: they cover is a slice of them, never decoded nor cached.
+        self.mapped = mapped
         super().__init__(
             max_postings, lambda p: len(p[0]), max_entries=max_entries,
             min_cost=POSTING_MIN_COST, key_cost=lambda k: len(k[1]) // 8,
@@ -113,6 +122,10 @@ def postings(searcher: Any, fieldname: str, btext: bytes, cache: PostingCache | 
     """All (global document number, weight) postings of a term, deleted ones included."""
     key = (fieldname, btext)
     if cache is not None:
+        if cache.mapped is not None:
+            found = cache.mapped.get(fieldname, btext)
+            if found is not None:
+                return found
         hit = cache.get(key)
         if hit is not None:
             return hit

@@ -21,6 +21,7 @@ import os
 import queue
 import signal
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from search.backends.whoosh.builder import SegmentBuilder
 from search.errors import NewsSearchError
 from search.stories import ROW
 
-__all__ = ["SEGMENT_DOCS", "sketch_folder", "write_index"]
+__all__ = ["SEGMENT_DOCS", "Committed", "parts_folder", "sketch_folder", "write_index"]
 
 #: Articles per segment: a segment's postings are held in memory until it is written
 #: (~40 MB for 25,000 news articles of ~150 words).
@@ -54,6 +55,12 @@ def sketch_folder(directory: str) -> Path:
     return Path(directory) / "sketches"
 
 
+def parts_folder(directory: str) -> Path:
+    """Where a build's workers leave each segment's postings arrays (search.backends.
+    whoosh.mapped), for the parent to put together."""
+    return Path(directory) / "postings-parts"
+
+
 def _segments_from(
     ix: Any, directory: str, items: Iterable[Any], prepare: Prepare, segment_docs: int
 ) -> list[Written]:
@@ -66,7 +73,7 @@ def _segments_from(
     try:
         for item in items:
             if builder is None:
-                builder = SegmentBuilder(ix)
+                builder = SegmentBuilder(ix, parts_folder(directory))
             doc, row = prepare(item)
             builder.add(doc)
             rows[len(ids)] = row
@@ -92,11 +99,28 @@ def _close(builder: SegmentBuilder, directory: str, ids: list[str], rows: np.nda
     return segment, ids, str(path)
 
 
-def _commit(ix: Any, segments: list[Written]) -> tuple[list[str], list[str]]:
-    """Commit the segments in the order given, which is their documents' numbering;
-    return the documents' ids in that order and the segments' sketch files."""
+def _commit(ix: Any, segments: list[Written]) -> Committed:
+    """Commit the segments in the order given, which is their documents' numbering."""
     internals.commit_segments(ix, [seg for seg, _, _ in segments])
-    return [i for _, ids, _ in segments for i in ids], [path for _, _, path in segments]
+    firsts, at = [], 0
+    for seg, ids, _ in segments:
+        firsts.append((str(seg.segment_id()), at))
+        at += len(ids)
+    return Committed(
+        [i for _, ids, _ in segments for i in ids], [p for _, _, p in segments], firsts
+    )
+
+
+@dataclass
+class Committed:
+    """What :func:`write_index` committed."""
+
+    #: The article ids in document-number order.
+    ids: list[str]
+    #: The segments' sketch files, in the same order.
+    sketch_files: list[str]
+    #: Each segment's id and its first document number, in order.
+    segments: list[tuple[str, int]]
 
 
 def _die_with_parent() -> None:
@@ -136,10 +160,9 @@ def write_index(
     prepare: Prepare,
     procs: int = 1,
     segment_docs: int | None = None,
-) -> tuple[list[str], list[str]]:
+) -> Committed:
     """Index ``items``, each made a (document, sketch row) by ``prepare``, into the
-    new, empty Whoosh index at ``directory`` and commit; return the article ids in
-    document-number order and the segments' sketch files in the same order.
+    new, empty Whoosh index at ``directory`` and commit.
     ``segment_docs``: articles per segment (default :data:`SEGMENT_DOCS`)."""
     segment_docs = segment_docs or SEGMENT_DOCS
     ix = whoosh_index.open_dir(directory)

@@ -34,6 +34,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search.backends.whoosh import columns
+from search.backends.whoosh.mapped import MappedPostings
 from search.backends.whoosh.matching import TermSetCache
 from search.backends.whoosh.ranking import FieldLengths, PostingCache
 from search.backends.whoosh.schema import SCHEMA_VERSION
@@ -256,7 +257,7 @@ def _load_snapshot(location: Path) -> Snapshot:
             arr.flags.writeable = False
         lengths = FieldLengths.of(cols.lengths, cols.average)
         deleted = np.asarray(cols.deleted, dtype=np.int32)
-        posting_cache = PostingCache()
+        posting_cache = PostingCache(mapped=MappedPostings.read(gen, toc_gen))
         tags = _tags(cols)
         stories = _stories(cols, live_arr, live_mask)
         summary = read_summary(gen)

@@ -18,9 +18,9 @@ import numpy as np
 from whoosh import index as whoosh_index
 
 from search.articles import Article
-from search.backends.whoosh import columns, internals
+from search.backends.whoosh import columns, internals, mapped
 from search.backends.whoosh.schema import ArticleSchema, article_document
-from search.backends.whoosh.segments import sketch_folder, write_index
+from search.backends.whoosh.segments import parts_folder, sketch_folder, write_index
 from search.stories import ROW, encode, row_of, sketch
 
 __all__ = [
@@ -56,7 +56,16 @@ def write_all(
     The rows are a file mapped in (``sketches/all.npy``, the segments' files put
     together), not held in memory; :func:`drop_sketches` removes them.
     """
-    ids, files = write_index(str(directory), articles, prepare, procs=procs)
+    done = write_index(str(directory), articles, prepare, procs=procs)
+    ids, files = done.ids, done.sketch_files
+    ix = whoosh_index.open_dir(str(directory))
+    try:
+        count, toc = ix.doc_count(), ix.latest_generation()
+    finally:
+        ix.close()
+    parts = parts_folder(str(directory))
+    mapped.merge(directory, toc, done.segments, columns.SCORED_FIELDS, parts)
+    shutil.rmtree(parts, ignore_errors=True)
     folder = sketch_folder(str(directory))
     folder.mkdir(exist_ok=True)
     table = np.lib.format.open_memmap(folder / "all.npy", mode="w+", dtype=ROW, shape=(len(ids),))
@@ -68,11 +77,7 @@ def write_all(
         del part
         os.unlink(f)
     table.flush()
-    ix = whoosh_index.open_dir(str(directory))
-    try:
-        return ix.doc_count(), ix.latest_generation(), ids, table
-    finally:
-        ix.close()
+    return count, toc, ids, table
 
 
 def drop_sketches(directory: Path) -> None:
@@ -97,6 +102,7 @@ def write_columns(
     finally:
         ix.close()
     columns.prune(directory, {toc_generation, toc_generation - 1})
+    mapped.prune(directory, {toc_generation, toc_generation - 1})
 
 
 def ids_for_paths(directory: Path, paths: Iterable[str]) -> dict[str, str]:
