@@ -519,7 +519,7 @@ def find_matches(
     ids = EMPTY
     if not isinstance(q, Nothing):
         q = expand(q, snap, notes)
-        budget.enforce(q, snap.searcher.reader())
+        budget.enforce(q, snap.frequencies or snap.searcher.reader())
         if not isinstance(q, Nothing):
             ids = _all_matches(q, snap)
 

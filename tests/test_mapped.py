@@ -83,6 +83,9 @@ def test_every_term_is_whooshs_postings(built: Path) -> None:
                     parts_weights.append(np.asarray(weights, dtype=np.float32))
             got = arrays.get(field, btext)
             assert got is not None
+            assert snap.frequencies.doc_frequency(field, btext) == reader.doc_frequency(
+                field, btext
+            )
             assert np.array_equal(got[0], np.concatenate(parts_ids)), (field, btext)
             assert np.array_equal(got[1], np.concatenate(parts_weights)), (field, btext)
             checked += 1

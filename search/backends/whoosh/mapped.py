@@ -32,13 +32,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from search.control import clear
 
-__all__ = ["FORMAT", "MappedPostings", "key_of", "merge", "part_path", "prune", "write_part"]
+__all__ = [
+    "FORMAT",
+    "Frequencies",
+    "MappedPostings",
+    "key_of",
+    "merge",
+    "part_path",
+    "prune",
+    "write_part",
+]
 
 #: Bumped when what is written here changes: other versions' arrays are not read.
 FORMAT = 1
@@ -245,6 +255,33 @@ class MappedPostings:
             return f.ids[:0], f.weights[:0]  # keys are unique: this term is not there
         lo, hi = int(f.starts[i]), int(f.starts[i + 1])
         return f.ids[lo:hi], f.weights[lo:hi]
+
+    def doc_frequency(self, field: str, btext: bytes) -> int | None:
+        """How many articles a term's postings hold (deleted ones included, as Whoosh
+        counts them), or None if ``field`` has no arrays."""
+        got = self.get(field, btext)
+        return None if got is None else len(got[0])
+
+
+class Frequencies:
+    """A reader's ``doc_frequency`` and ``lexicon``, the frequencies taken from the
+    arrays where they cover the field: Whoosh looks a term up in every segment's hash
+    table (22 at x25), a third of the page job's remaining time there."""
+
+    def __init__(self, reader: Any, arrays: MappedPostings | None) -> None:
+        self._reader = reader
+        self._arrays = arrays
+
+    def doc_frequency(self, field: str, text: str | bytes) -> int:
+        if self._arrays is not None:
+            btext = text if isinstance(text, bytes) else text.encode("utf-8")
+            n = self._arrays.doc_frequency(field, btext)
+            if n is not None:
+                return n
+        return int(self._reader.doc_frequency(field, text))
+
+    def lexicon(self, field: str) -> Any:
+        return self._reader.lexicon(field)
 
 
 def prune(gen: Path, keep: set[int]) -> None:

@@ -34,7 +34,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search.backends.whoosh import columns
-from search.backends.whoosh.mapped import MappedPostings
+from search.backends.whoosh.mapped import Frequencies, MappedPostings
 from search.backends.whoosh.matching import TermSetCache
 from search.backends.whoosh.ranking import FieldLengths, PostingCache
 from search.backends.whoosh.schema import SCHEMA_VERSION
@@ -166,6 +166,9 @@ class Snapshot:
     term_cache: TermSetCache = field(default_factory=TermSetCache)
     #: The index's words for "did you mean" and fuzzy terms (loaded on first use).
     lexicon: Lexicon | None = None
+    #: Document frequencies (the query budget prices a query by them), from the mapped
+    #: postings where there are some, else the searcher's reader.
+    frequencies: Any = None
     #: The documents of every metadata value, by kind ({"topic": ...}).
     tags: dict[str, TagKind] = field(default_factory=dict)
     stories: Stories = field(
@@ -257,7 +260,9 @@ def _load_snapshot(location: Path) -> Snapshot:
             arr.flags.writeable = False
         lengths = FieldLengths.of(cols.lengths, cols.average)
         deleted = np.asarray(cols.deleted, dtype=np.int32)
-        posting_cache = PostingCache(mapped=MappedPostings.read(gen, toc_gen))
+        arrays = MappedPostings.read(gen, toc_gen)
+        posting_cache = PostingCache(mapped=arrays)
+        frequencies = Frequencies(reader, arrays)
         tags = _tags(cols)
         stories = _stories(cols, live_arr, live_mask)
         summary = read_summary(gen)
@@ -298,7 +303,8 @@ def _load_snapshot(location: Path) -> Snapshot:
         posting_cache=posting_cache,
         tags=tags,
         stories=stories,
-        lexicon=Lexicon(reader, cols.words),
+        lexicon=Lexicon(frequencies, cols.words),
+        frequencies=frequencies,
         _lengths=lengths,
         summary=summary,
     )
