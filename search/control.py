@@ -12,11 +12,13 @@ it does not write through it). What is not so is refused with :class:`UnsafeInde
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import shutil
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +113,33 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
     os.close(fd)
     os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def folder_written_atomically(final: Path) -> Iterator[Path]:
+    """A temporary folder (``<final>.tmp``) to write into; when the block ends, every
+    file in it is fsynced and the folder renamed to ``final`` (replacing it): a reader
+    sees all of it or none. If the block raises, the temporary is removed."""
+    tmp = final.with_name(final.name + ".tmp")
+    clear(tmp)
+    tmp.mkdir()
+    try:
+        yield tmp
+        for p in tmp.iterdir():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+        clear(final)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def prune_numbered(parent: Path, prefix: str, keep: set[int]) -> None:
+    """Remove ``parent``'s entries named ``<prefix><N>`` for N not in ``keep``, and
+    their temporaries (``<prefix><N>.tmp``)."""
+    for p in parent.glob(prefix + "*"):
+        number = p.name[len(prefix) :]
+        if number.endswith(".tmp") or not number.isdigit() or int(number) not in keep:
+            with contextlib.suppress(OSError):
+                clear(p)

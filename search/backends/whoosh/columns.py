@@ -14,11 +14,8 @@ whose columns are not written yet) is read the old way, by :func:`compute`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from search.backends.whoosh import internals
-from search.control import clear
+from search.control import folder_written_atomically, prune_numbered
 
 __all__ = ["FORMAT", "SCORED_FIELDS", "Columns", "compute", "prune", "read", "write"]
 
@@ -217,11 +214,7 @@ def folder(gen: Path, toc_generation: int) -> Path:
 def write(gen: Path, toc_generation: int, cols: Columns) -> None:
     """Write the columns of table of contents ``toc_generation`` (into a temporary
     folder renamed into place: a reader sees all of them or none)."""
-    final = folder(gen, toc_generation)
-    tmp = gen / f"{PREFIX}{toc_generation}.tmp"
-    clear(tmp)
-    tmp.mkdir()
-    try:
+    with folder_written_atomically(folder(gen, toc_generation)) as tmp:
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", getattr(cols, name), allow_pickle=False)
         for field, values in cols.lengths.items():
@@ -237,14 +230,6 @@ def write(gen: Path, toc_generation: int, cols: Columns) -> None:
         }
         (tmp / "meta.json").write_text(json.dumps(meta, separators=(",", ":")), "utf-8")
         (tmp / "words.txt").write_text("\n".join(cols.words), "utf-8")
-        for p in tmp.iterdir():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
-        clear(final)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def read(gen: Path, toc_generation: int) -> Columns | None:
@@ -288,8 +273,4 @@ def read(gen: Path, toc_generation: int) -> Columns | None:
 
 def prune(gen: Path, keep: set[int]) -> None:
     """Remove the columns of tables of contents not in ``keep`` (and temporaries)."""
-    for p in gen.glob(PREFIX + "*"):
-        number = p.name[len(PREFIX) :]
-        if number.endswith(".tmp") or not number.isdigit() or int(number) not in keep:
-            with contextlib.suppress(OSError):
-                clear(p)
+    prune_numbered(gen, PREFIX, keep)

@@ -23,11 +23,8 @@ postings are read from Whoosh's blocks (:class:`MappedPostings` is then ``None``
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -37,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from search.control import clear
+from search.control import folder_written_atomically, prune_numbered
 
 __all__ = [
     "FORMAT",
@@ -116,24 +113,9 @@ def merge(
     """Put the parts of ``segments`` — (segment id, its first global document number),
     in document order — together into ``postings-<toc_generation>/``, one field at a
     time, writing into mapped files (memory: one segment's part at a time)."""
-    final = folder(gen, toc_generation)
-    tmp = gen / f"{PREFIX}{toc_generation}.tmp"
-    clear(tmp)
-    tmp.mkdir()
-    written = []
-    try:
-        for field in fields:
-            if _merge_field(tmp, field, segments, parts):
-                written.append(field)
+    with folder_written_atomically(folder(gen, toc_generation)) as tmp:
+        written = [field for field in fields if _merge_field(tmp, field, segments, parts)]
         (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "fields": written}), "utf-8")
-        for p in tmp.iterdir():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
-        clear(final)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _merge_field(tmp: Path, field: str, segments: Sequence[tuple[str, int]], parts: Path) -> bool:
@@ -286,8 +268,4 @@ class Frequencies:
 
 def prune(gen: Path, keep: set[int]) -> None:
     """Remove the arrays of tables of contents not in ``keep`` (and temporaries)."""
-    for p in gen.glob(PREFIX + "*"):
-        number = p.name[len(PREFIX) :]
-        if number.endswith(".tmp") or not number.isdigit() or int(number) not in keep:
-            with contextlib.suppress(OSError):
-                clear(p)
+    prune_numbered(gen, PREFIX, keep)
