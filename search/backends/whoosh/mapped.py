@@ -40,6 +40,7 @@ __all__ = [
     "FORMAT",
     "Frequencies",
     "MappedPostings",
+    "PartTerm",
     "key_of",
     "merge",
     "part_path",
@@ -64,12 +65,11 @@ def part_path(parts: Path, segment_id: str, field: str) -> Path:
     return parts / f"{segment_id}.{field}.npz"
 
 
-def write_part(
-    parts: Path,
-    segment_id: str,
-    field: str,
-    terms: Iterable[tuple[bytes, Sequence[int], Sequence[float]]],
-) -> None:
+#: A term's postings in one segment: (term, local document numbers ascending, weights).
+PartTerm = tuple[bytes, Sequence[int], Sequence[float]]
+
+
+def write_part(parts: Path, segment_id: str, field: str, terms: Iterable[PartTerm]) -> None:
     """One segment's postings of one field, its terms in any order."""
     items = list(terms)
     keys = np.fromiter((key_of(t) for t, _, _ in items), dtype=np.uint64, count=len(items))

@@ -168,7 +168,7 @@ class Snapshot:
     lexicon: Lexicon | None = None
     #: Document frequencies (the query budget prices a query by them), from the mapped
     #: postings where there are some, else the searcher's reader.
-    frequencies: Any = None
+    frequencies: Frequencies | None = None
     #: The documents of every metadata value, by kind ({"topic": ...}).
     tags: dict[str, TagKind] = field(default_factory=dict)
     stories: Stories = field(
